@@ -1,0 +1,204 @@
+/*
+ * threadlab reference runtime — C ABI.
+ *
+ * This header is the only interface the harness, the scenarios and foreign
+ * code use. It compiles as C11 and as C++ (runtime/tests/c_abi_test.c).
+ *
+ * Conventions:
+ *   - Every call that can fail returns an int: TL_OK (0) or a negative
+ *     tl_status. tl_strerror() names the code; tl_last_error() gives the
+ *     calling thread's detailed message for its most recent failure.
+ *   - Nothing here may be called from a signal handler unless it says so.
+ *   - Thread ids (tl_thread_id) are never reused within one process.
+ */
+#ifndef THREADLAB_RUNTIME_H
+#define THREADLAB_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes --------------------------------------------------- */
+typedef enum tl_status {
+  TL_OK = 0,
+  TL_ENOTINIT = -1,      /* runtime call before tl_init() */
+  TL_EALREADY = -2,      /* tl_init() twice */
+  TL_EUNBALANCED = -3,   /* tl_callback_exit() without a matching enter */
+  TL_EDEADLK = -4,       /* join of the calling thread itself */
+  TL_ENOTHREAD = -5,     /* no such thread, or already joined */
+  TL_ENOMEM = -6,        /* memory for a record or its stacks ran out */
+  TL_EAGAIN = -7,        /* the OS refused another thread */
+  TL_EINVAL = -8,        /* bad argument */
+  TL_EADOPTOFF = -9,     /* callback on a foreign thread with adoption off */
+  TL_EEXITING = -10,     /* the calling thread is already tearing down */
+  TL_ETIMEDOUT = -11,    /* an operation gave up waiting */
+  TL_ENOTSUP = -12,      /* not available on this platform or build */
+  TL_EUNKNOWN = -13,     /* the calling thread has no record */
+  TL_ESTATE = -14,       /* the target is in a state that forbids this */
+  TL_EINJECT = -15       /* THREADLAB_INJECT names an unknown injection point */
+} tl_status;
+
+const char *tl_strerror(int status);
+/* Detailed message for the calling thread's latest failure ("" if none).
+ * The pointer stays valid until the next failing call on this thread. */
+const char *tl_last_error(void);
+
+/* ---- initialisation ------------------------------------------------- */
+typedef enum tl_suspend_policy {
+  TL_SUSPEND_PREEMPTIVE = 0, /* signal handshake */
+  TL_SUSPEND_HYBRID = 1      /* state word + safepoints, signal after grace */
+} tl_suspend_policy;
+
+typedef struct tl_config {
+  size_t control_stack_bytes; /* runtime-created threads; power of two, 0 = 1 MiB */
+  size_t value_stack_bytes;   /* 0 = 256 KiB */
+  size_t temp_stack_bytes;    /* 0 = 256 KiB */
+  int allow_adoption;         /* foreign threads may call back (default 1) */
+  int suspend_policy;         /* tl_suspend_policy */
+  size_t stack_cache;         /* spare thread slots kept for reuse, 0 = 64 */
+} tl_config;
+
+/* Fills *cfg with the defaults. */
+void tl_config_defaults(tl_config *cfg);
+/* Initialise the runtime; the calling thread becomes the initial record.
+ * cfg may be NULL for the defaults. Reads THREADLAB_INJECT. */
+int tl_init(const tl_config *cfg);
+int tl_is_initialized(void);
+/* Turn adoption of foreign threads on or off at run time. */
+int tl_set_adoption(int allow);
+/* Give cached thread slots and retired records back to the OS. */
+int tl_trim(void);
+
+/* ---- threads -------------------------------------------------------- */
+typedef uint64_t tl_thread_id;
+typedef void (*tl_thread_fn)(void *arg);
+
+/* Start a managed thread running fn(arg). name may be NULL; it is copied
+ * (at most TL_NAME_MAX-1 bytes). */
+#define TL_NAME_MAX 32
+int tl_spawn(const char *name, tl_thread_fn fn, void *arg, tl_thread_id *out);
+/* Wait for a managed thread to finish and release its record. */
+int tl_join(tl_thread_id id);
+/* End the calling managed thread now (as if fn returned). */
+void tl_exit(void)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
+/* The calling thread's id, or 0 if it has no record. Signal-safe. */
+tl_thread_id tl_self(void);
+
+typedef enum tl_state {
+  TL_STATE_CREATING = 0,
+  TL_STATE_MANAGED = 1,
+  TL_STATE_FOREIGN = 2,
+  TL_STATE_BLOCKED = 3,
+  TL_STATE_EXITING = 4,
+  TL_STATE_DEAD = 5
+} tl_state;
+const char *tl_state_name(int state);
+
+enum {
+  TL_FLAG_INITIAL = 1u << 0, /* the thread that called tl_init */
+  TL_FLAG_ADOPTED = 1u << 1, /* a foreign thread adopted on callback */
+  TL_FLAG_SPAWNED = 1u << 2  /* created by tl_spawn */
+};
+
+typedef struct tl_thread_info {
+  tl_thread_id id;
+  int64_t kernel_tid;
+  int state;          /* tl_state */
+  unsigned flags;     /* TL_FLAG_* */
+  unsigned callback_depth;
+  char name[TL_NAME_MAX];
+} tl_thread_info;
+
+/* Copy up to cap live threads (not yet dead) into buf; *count receives the
+ * total number live (which may exceed cap). */
+int tl_thread_list(tl_thread_info *buf, size_t cap, size_t *count);
+
+/* ---- foreign-thread callbacks --------------------------------------- */
+/* Enter managed code from any thread. On a thread the runtime did not
+ * create, the first call adopts it (record and stacks allocated, async
+ * signals blocked meanwhile); later calls reuse the record; calls nest.
+ * The record is released when the thread exits. */
+int tl_callback_enter(void);
+int tl_callback_exit(void);
+/* Current nesting depth of callbacks on this thread (0 outside). */
+unsigned tl_callback_depth(void);
+
+/* ---- value stack (a managed, GC-visible stack per record) ------------ */
+int tl_value_push(uintptr_t word);
+int tl_value_pop(uintptr_t *word);
+size_t tl_value_depth(void);
+
+/* ---- self-reported counters (the runtime's own ledger) --------------- */
+typedef struct tl_counters {
+  uint64_t records_live;     /* records not yet freed (any state) */
+  uint64_t records_adopted;  /* live records of adopted foreign threads */
+  uint64_t stacks_mapped;    /* value/temp/control stacks currently mapped */
+  uint64_t stack_bytes;      /* bytes those stacks reserve */
+  uint64_t altstacks;        /* signal alternate stacks installed */
+  uint64_t slots_cached;     /* spare thread slots kept for reuse */
+  uint64_t adoptions_total;  /* foreign threads adopted since init */
+  uint64_t spawns_total;     /* tl_spawn successes since init */
+} tl_counters;
+int tl_get_counters(tl_counters *out);
+
+/* ---- integrity checks (for the harness) ----------------------------- */
+typedef struct tl_violation {
+  tl_thread_id thread;
+  uintptr_t address;
+  char what[96];
+} tl_violation;
+/* Check every record's canaries and the registry's links, states and
+ * counts. Returns the number of violations found (0 = clean), writing up
+ * to cap of them into out. */
+int tl_check_integrity(tl_violation *out, size_t cap);
+
+/* ---- current-record lookup strategies (tests and benchmarks) --------- */
+typedef enum tl_lookup {
+  TL_LOOKUP_TLS = 0,   /* thread_local fast path */
+  TL_LOOKUP_KEY = 1,   /* pthread key */
+  TL_LOOKUP_STACK = 2  /* stack-address mask; runtime-created threads only */
+} tl_lookup;
+/* The calling thread's id by the given strategy, 0 if that strategy finds
+ * no record. Signal-safe for TL_LOOKUP_TLS and TL_LOOKUP_STACK. */
+tl_thread_id tl_self_by(int strategy);
+
+/* ---- bug injection -------------------------------------------------- */
+/* Whether injection points are compiled into this build. */
+int tl_injection_compiled(void);
+/* Enable a comma-separated list of injection points (as THREADLAB_INJECT). */
+int tl_inject_enable(const char *names);
+/* NULL-terminated list of every injection point's name. */
+const char *const *tl_inject_names(void);
+
+/* ---- OS-call failure simulation (tests of the error paths) ----------- */
+typedef enum tl_os_call {
+  TL_OS_MMAP = 0,
+  TL_OS_THREAD_CREATE = 1,
+  TL_OS_SIGALTSTACK = 2,
+  TL_OS_FORK = 3
+} tl_os_call;
+/* Make the next n calls of the given OS call fail with its usual errno
+ * (ENOMEM for mmap, EAGAIN for thread creation). */
+void tl_os_fail_next(int call, int n);
+
+/* ---- fatal errors --------------------------------------------------- */
+/* Report a fatal runtime error and abort. Never needs a record, never
+ * allocates, and a second fatal error (on any thread) while one is being
+ * reported goes straight to _exit. Signal-safe. */
+void tl_fatal(const char *message)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* THREADLAB_RUNTIME_H */

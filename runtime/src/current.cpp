@@ -1,0 +1,71 @@
+// current.cpp — the three current-record lookups and the key destructor.
+#include "current.h"
+
+#include <pthread.h>
+
+#include "lifecycle.h"
+#include "record.h"
+#include "slot.h"
+
+namespace tl {
+namespace {
+// initial-exec: no lazy TLS allocation on first touch, so the load is safe
+// inside signal handlers.
+__attribute__((tls_model("initial-exec"))) thread_local Record* t_current = nullptr;
+__attribute__((tls_model("initial-exec"))) thread_local bool t_torn_down = false;
+pthread_key_t g_key;
+pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
+
+void key_destructor(void* value) {
+  auto* r = static_cast<Record*>(value);
+  // Re-arm so the record survives the other keys' destructors, which may
+  // call back into managed code; tear down on the last round glibc runs.
+  if (r->key_destructor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS - 1) {
+    ++r->key_destructor_rounds;
+    pthread_setspecific(g_key, r);
+    return;
+  }
+  thread_teardown(r);
+  t_current = nullptr;
+  t_torn_down = true;
+}
+
+void make_key() { pthread_key_create(&g_key, key_destructor); }
+}  // namespace
+
+void current_init() { pthread_once(&g_key_once, make_key); }
+
+Record* current_record() { return t_current; }
+
+Record* current_record_by_key() {
+  return static_cast<Record*>(pthread_getspecific(g_key));
+}
+
+Record* current_record_by_stack() {
+  char probe;
+  return record_by_stack_address(reinterpret_cast<uintptr_t>(&probe));
+}
+
+Record* record_by_stack_address(uintptr_t addr) {
+  Slot* s = slot_containing(addr);
+  if (!s) return nullptr;
+  Record* r = s->record;
+  return (r && r->magic == kRecordMagic) ? r : nullptr;
+}
+
+void set_current(Record* r) {
+  t_current = r;
+  t_torn_down = false;
+  pthread_setspecific(g_key, r);
+}
+
+void clear_current() {
+  t_current = nullptr;
+  pthread_setspecific(g_key, nullptr);
+}
+
+void bind_tls_only(Record* r) { t_current = r; }
+
+bool current_torn_down() { return t_torn_down; }
+
+}  // namespace tl

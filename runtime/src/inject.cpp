@@ -1,0 +1,52 @@
+// inject.cpp — parsing THREADLAB_INJECT and the injection-point table.
+#include "inject.h"
+
+#include <cstring>
+
+#include "status.h"
+
+namespace tl::inject {
+
+std::atomic<uint64_t> g_enabled{0};
+
+namespace {
+const char* const kNames[] = {
+#define X(name, what) #name,
+#include "inject_points.def"
+#undef X
+    nullptr};
+}
+
+int enable_list(const char* names) {
+  if (!names) return TL_OK;
+  uint64_t mask = 0;
+  const char* p = names;
+  while (*p) {
+    const char* end = std::strchr(p, ',');
+    size_t len = end ? static_cast<size_t>(end - p) : std::strlen(p);
+    if (len > 0) {
+      bool found = false;
+      for (unsigned i = 0; i < kCount; ++i) {
+        if (std::strlen(kNames[i]) == len && std::strncmp(kNames[i], p, len) == 0) {
+          mask |= uint64_t{1} << i;
+          found = true;
+        }
+      }
+      if (!found)
+        return fail(TL_EINJECT, "'%.*s' is not an injection point (see tl_inject_names)",
+                    static_cast<int>(len), p);
+    }
+    if (!end) break;
+    p = end + 1;
+  }
+  if (mask && !TL_INJECTION_COMPILED)
+    return fail(TL_ENOTSUP, "this build has the injection points compiled out (release preset)");
+  g_enabled.fetch_or(mask);
+  return TL_OK;
+}
+
+}  // namespace tl::inject
+
+extern "C" int tl_injection_compiled(void) { return TL_INJECTION_COMPILED; }
+extern "C" int tl_inject_enable(const char* names) { return tl::inject::enable_list(names); }
+extern "C" const char* const* tl_inject_names(void) { return tl::inject::kNames; }

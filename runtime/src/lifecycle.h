@@ -1,0 +1,18 @@
+// lifecycle.h — the end of a thread's life: teardown on the thread itself,
+// and freeing once nothing can see the record.
+//
+// Invariants:
+//   - thread_teardown runs on the thread the record describes, from the
+//     pthread key destructor (so after other keys' destructors had their
+//     chance to call back), and moves the record to EXITING then DEAD.
+//   - Adopted records are retired by teardown; spawned records by tl_join
+//     (the joiner must still find them); the initial record lives forever.
+#pragma once
+
+namespace tl {
+
+struct Record;
+
+void thread_teardown(Record* r);
+
+}  // namespace tl

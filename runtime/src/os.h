@@ -1,0 +1,57 @@
+// os.h — the narrow platform interface of the reference runtime.
+//
+// Everything that differs between Linux, other POSIX systems and Apple lives
+// behind these functions: os_posix.cpp (mmap, threads, signals), os_linux.cpp
+// and os_darwin.cpp (thread ids, stack bounds, Mach ports). Logic files never
+// test the platform themselves.
+//
+// Invariants:
+//   - Failures return false / nullptr / an errno value and never abort: the
+//     caller turns them into a tl_status with a message.
+//   - kernel_tid() and mach_thread_port() are async-signal-safe.
+//   - Simulated failures (tl_os_fail_next) are consumed here, in the one place
+//     each OS call is made, so error paths are tested against the real code.
+#pragma once
+#include <pthread.h>
+#include <cstddef>
+#include <cstdint>
+
+namespace tl::os {
+
+size_t page_size();
+
+enum class Prot { None, ReadWrite };
+
+// Reserve (Prot::None) or map read-write anonymous memory. nullptr on
+// failure with errno set.
+void* map(size_t bytes, Prot prot);
+// Reserve bytes aligned to `align` (a power of two >= page size).
+void* map_aligned(size_t bytes, size_t align, Prot prot);
+bool protect(void* addr, size_t bytes, Prot prot);
+// Give the pages back to the OS but keep the range reserved (Prot::None).
+bool decommit(void* addr, size_t bytes);
+void unmap(void* addr, size_t bytes);
+
+// Kernel thread id of the calling thread (Linux tid, Apple thread id).
+int64_t kernel_tid();
+// Mach thread port of a thread (Apple); 0 elsewhere.
+uint32_t mach_thread_port(pthread_t t);
+
+struct Bounds {
+  uintptr_t lo = 0;
+  uintptr_t hi = 0;
+};
+// Control-stack bounds of the calling thread as the OS knows them.
+bool control_stack_bounds(Bounds* out);
+
+// pthread_create with the simulated-failure hook; returns 0 or an errno.
+int thread_create(pthread_t* out, const pthread_attr_t* attr,
+                  void* (*fn)(void*), void* arg);
+
+// Simulated failures: consume one pending failure of `call`, if any.
+bool should_fail(int call);
+
+// Write all of buf to fd, retrying on EINTR. Async-signal-safe.
+void write_all(int fd, const char* buf, size_t len);
+
+}  // namespace tl::os

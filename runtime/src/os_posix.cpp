@@ -1,0 +1,101 @@
+// os_posix.cpp — POSIX parts of the platform interface: memory mapping,
+// thread creation, raw writes, and the simulated-failure counters.
+//
+// Invariant: the simulated-failure counters are plain atomics, so a test
+// can arm them from any thread and the next real call consumes one.
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "os.h"
+#include "threadlab/runtime.h"
+
+namespace tl::os {
+namespace {
+std::atomic<int> g_fail[4];
+}
+
+bool should_fail(int call) {
+  if (call < 0 || call >= 4) return false;
+  int n = g_fail[call].load(std::memory_order_relaxed);
+  while (n > 0) {
+    if (g_fail[call].compare_exchange_weak(n, n - 1)) return true;
+  }
+  return false;
+}
+
+size_t page_size() {
+  static const size_t ps = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return ps;
+}
+
+static int prot_bits(Prot p) { return p == Prot::None ? PROT_NONE : PROT_READ | PROT_WRITE; }
+
+void* map(size_t bytes, Prot prot) {
+  if (should_fail(TL_OS_MMAP)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  int flags = MAP_PRIVATE | MAP_ANON;
+#ifdef MAP_NORESERVE
+  if (prot == Prot::None) flags |= MAP_NORESERVE;
+#endif
+  void* p = mmap(nullptr, bytes, prot_bits(prot), flags, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void* map_aligned(size_t bytes, size_t align, Prot prot) {
+  size_t span = bytes + align;
+  char* raw = static_cast<char*>(map(span, prot));
+  if (!raw) return nullptr;
+  uintptr_t a = (reinterpret_cast<uintptr_t>(raw) + align - 1) & ~(uintptr_t)(align - 1);
+  char* start = reinterpret_cast<char*>(a);
+  size_t front = static_cast<size_t>(start - raw);
+  size_t back = span - front - bytes;
+  if (front) munmap(raw, front);
+  if (back) munmap(start + bytes, back);
+  return start;
+}
+
+bool protect(void* addr, size_t bytes, Prot prot) {
+  return mprotect(addr, bytes, prot_bits(prot)) == 0;
+}
+
+bool decommit(void* addr, size_t bytes) {
+  // Replacing the range with a fresh PROT_NONE mapping drops the pages and
+  // keeps the reservation, on every POSIX system.
+  void* p = mmap(addr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANON | MAP_FIXED
+#ifdef MAP_NORESERVE
+                                             | MAP_NORESERVE
+#endif
+                 , -1, 0);
+  return p != MAP_FAILED;
+}
+
+void unmap(void* addr, size_t bytes) { munmap(addr, bytes); }
+
+int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*fn)(void*), void* arg) {
+  if (should_fail(TL_OS_THREAD_CREATE)) return EAGAIN;
+  return pthread_create(out, attr, fn, arg);
+}
+
+void write_all(int fd, const char* buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = ::write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    buf += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+}  // namespace tl::os
+
+extern "C" void tl_os_fail_next(int call, int n) {
+  if (call < 0 || call >= 4) return;
+  tl::os::g_fail[call].store(n < 0 ? 0 : n);
+}

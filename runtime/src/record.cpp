@@ -1,0 +1,56 @@
+// record.cpp — a record's value and temp stacks, and reuse.
+#include "record.h"
+
+namespace tl {
+
+bool record_map_stacks(Record* r, size_t value_bytes, size_t temp_bytes) {
+  if (!r->value.map(value_bytes)) return false;
+  if (!r->temp.map(temp_bytes)) {
+    r->value.unmap();
+    return false;
+  }
+  r->value_sp = reinterpret_cast<uintptr_t*>(r->value.lo);
+  r->temp_sp = r->temp.lo;
+  return true;
+}
+
+void record_unmap_stacks(Record* r) {
+  r->value.unmap();
+  r->temp.unmap();
+  r->value_sp = nullptr;
+  r->temp_sp = 0;
+}
+
+void record_reset(Record* r) {
+  r->magic = 0;
+  r->id = 0;
+  r->prev = nullptr;
+  r->next.store(nullptr, std::memory_order_relaxed);
+  r->state.store(static_cast<uint32_t>(State::Creating), std::memory_order_relaxed);
+  r->flags = 0;
+  r->pthread = pthread_t{};
+  r->kernel_tid.store(0, std::memory_order_relaxed);
+  r->mach_port = 0;
+  r->name[0] = 0;
+  r->value.arm_canaries();
+  r->temp.arm_canaries();
+  r->value_sp = reinterpret_cast<uintptr_t*>(r->value.lo);
+  r->temp_sp = r->temp.lo;
+  r->suspend_count.store(0, std::memory_order_relaxed);
+  r->saved_sp.store(0, std::memory_order_relaxed);
+  r->context_valid = false;
+  r->pending_interrupts.store(0, std::memory_order_relaxed);
+  r->no_interrupt_depth.store(0, std::memory_order_relaxed);
+  r->bindings = nullptr;
+  r->catch_frames = nullptr;
+  r->gc_inhibit = 0;
+  r->callback_depth.store(0, std::memory_order_relaxed);
+  for (auto& w : r->callback_prior_foreign) w = 0;
+  r->key_destructor_rounds = 0;
+  r->fn = nullptr;
+  r->arg = nullptr;
+  r->join_handle_valid = false;
+  r->join_claimed.store(false, std::memory_order_relaxed);
+}
+
+}  // namespace tl

@@ -1,0 +1,112 @@
+// record.h — the context record: everything the runtime knows about one
+// thread that can run managed code (the TCR of seed 000).
+//
+// Invariants:
+//   - A record is reachable from the registry from registration until it is
+//     retired; it is freed only when no registry walker and no stopped world
+//     can still see it (registry.h).
+//   - Fields marked [owner] are written only by the thread the record
+//     describes; [any] fields are atomics; [reg] fields change only under
+//     the registry lock.
+//   - `magic` is kRecordMagic exactly while the record is registered, so a
+//     stale pointer or a scribbled record is recognised.
+#pragma once
+#include <pthread.h>
+#include <setjmp.h>
+#include <ucontext.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "stack.h"
+#include "state.h"
+#include "threadlab/runtime.h"
+
+namespace tl {
+
+constexpr uint64_t kRecordMagic = 0x7468726561644c62ull;  // "threadLb"
+constexpr uint64_t kDeadMagic = 0xdeadbeefdeadbeefull;
+
+struct Slot;
+
+// A dynamic binding (special variable) pushed on the record's binding stack.
+struct Binding {
+  Binding* prev;
+  uintptr_t* cell;
+  uintptr_t saved;
+};
+
+// A catch frame: an unwind point established by managed code.
+struct CatchFrame {
+  CatchFrame* prev;
+  sigjmp_buf env;
+  void (*cleanup)(void*);  // run when unwound past, may be null
+  void* cleanup_arg;
+};
+
+struct Record {
+  uint64_t magic = 0;
+  tl_thread_id id = 0;
+  // Registry links [reg]; `next` is atomic so lock-free walkers may follow it.
+  Record* prev = nullptr;
+  std::atomic<Record*> next{nullptr};
+
+  // State word: low byte State, upper bits suspension flags [any].
+  std::atomic<uint32_t> state{static_cast<uint32_t>(State::Creating)};
+  uint32_t flags = 0;  // TL_FLAG_* [owner before registration]
+
+  // Native ids [owner, written before the record leaves CREATING].
+  pthread_t pthread{};
+  std::atomic<int64_t> kernel_tid{0};
+  uint32_t mach_port = 0;
+  char name[TL_NAME_MAX] = {0};
+
+  // Stacks. The control stack is the native one: for spawned threads the
+  // slot's aligned region, otherwise the bounds the OS reports.
+  uintptr_t control_lo = 0, control_hi = 0;
+  bool control_canaries = false;  // canaries at control_lo (spawned threads)
+  GuardedStack value;
+  GuardedStack temp;
+  uintptr_t* value_sp = nullptr;  // [owner] grows upward from value.lo
+  uintptr_t temp_sp = 0;          // [owner]
+
+  // Suspension [any].
+  std::atomic<int> suspend_count{0};
+  std::atomic<uint64_t> suspend_generation{0};
+  std::atomic<uintptr_t> saved_sp{0};
+  ucontext_t saved_context;
+  bool context_valid = false;
+  std::atomic<uint32_t> pending_interrupts{0};
+  std::atomic<int> no_interrupt_depth{0};
+
+  // Managed-code bookkeeping [owner].
+  Binding* bindings = nullptr;
+  CatchFrame* catch_frames = nullptr;
+  int gc_inhibit = 0;
+  std::atomic<unsigned> callback_depth{0};  // written by the owner, read by lists
+  uint64_t callback_prior_foreign[4] = {0, 0, 0, 0};  // bit d: depth d entered from FOREIGN
+  int key_destructor_rounds = 0;
+
+  // Spawned threads.
+  Slot* slot = nullptr;
+  tl_thread_fn fn = nullptr;
+  void* arg = nullptr;
+  sigjmp_buf exit_env;
+  sigset_t start_mask;             // spawner's mask, restored once bound
+  pthread_t join_handle{};         // [reg] written by the spawner
+  bool join_handle_valid = false;  // [reg]
+  std::atomic<bool> join_claimed{false};
+
+  State current_state() const { return state_of(state.load(std::memory_order_acquire)); }
+  void move(State from, State to) { transition(state, from, to, id); }
+  bool is_live() const { return magic == kRecordMagic; }
+};
+
+// Allocate a record's value and temp stacks; false (and nothing mapped) on
+// failure.
+bool record_map_stacks(Record* r, size_t value_bytes, size_t temp_bytes);
+void record_unmap_stacks(Record* r);
+// Reset the per-life fields of a record that is being reused.
+void record_reset(Record* r);
+
+}  // namespace tl

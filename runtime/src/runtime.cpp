@@ -1,0 +1,137 @@
+// runtime.cpp — tl_init, configuration, counters, trimming and identity.
+#include <stdlib.h>
+
+#include <new>
+
+#include "current.h"
+#include "globals.h"
+#include "inject.h"
+#include "ledger.h"
+#include "os.h"
+#include "registry.h"
+#include "slot.h"
+#include "status.h"
+
+namespace tl {
+
+Runtime& rt() {
+  static Runtime* r = new Runtime();  // never destroyed: threads outlive statics
+  return *r;
+}
+
+Ledger& ledger() {
+  static Ledger* l = new Ledger();
+  return *l;
+}
+
+}  // namespace tl
+
+using namespace tl;
+
+extern "C" void tl_config_defaults(tl_config* cfg) {
+  if (!cfg) return;
+  cfg->control_stack_bytes = size_t{1} << 20;
+  cfg->value_stack_bytes = 256 * 1024;
+  cfg->temp_stack_bytes = 256 * 1024;
+  cfg->allow_adoption = 1;
+  cfg->suspend_policy = TL_SUSPEND_PREEMPTIVE;
+  cfg->stack_cache = 64;
+}
+
+extern "C" int tl_init(const tl_config* user) {
+  static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&init_mu);
+  struct Unlock {
+    ~Unlock() { pthread_mutex_unlock(&init_mu); }
+  } unlock;
+  if (initialized()) return fail(TL_EALREADY, "tl_init: already initialised");
+  tl_config cfg;
+  tl_config_defaults(&cfg);
+  if (user) {
+    if (user->control_stack_bytes) cfg.control_stack_bytes = user->control_stack_bytes;
+    if (user->value_stack_bytes) cfg.value_stack_bytes = user->value_stack_bytes;
+    if (user->temp_stack_bytes) cfg.temp_stack_bytes = user->temp_stack_bytes;
+    cfg.allow_adoption = user->allow_adoption;
+    cfg.suspend_policy = user->suspend_policy;
+    if (user->stack_cache) cfg.stack_cache = user->stack_cache;
+  }
+  size_t cs = cfg.control_stack_bytes;
+  if (cs < (size_t{64} << 10) || (cs & (cs - 1)) != 0)
+    return fail(TL_EINVAL, "tl_init: control_stack_bytes must be a power of two >= 64 KiB, not %zu", cs);
+  if (cfg.suspend_policy != TL_SUSPEND_PREEMPTIVE && cfg.suspend_policy != TL_SUSPEND_HYBRID)
+    return fail(TL_EINVAL, "tl_init: unknown suspend_policy %d", cfg.suspend_policy);
+  if (int rc = inject::enable_list(getenv("THREADLAB_INJECT")); rc != TL_OK) return rc;
+
+  current_init();
+  slots_configure(cfg.control_stack_bytes, cfg.stack_cache, cfg.value_stack_bytes, cfg.temp_stack_bytes);
+
+  auto* r = new (std::nothrow) Record();
+  if (!r) return fail(TL_ENOMEM, "tl_init: no memory for the initial record");
+  if (!record_map_stacks(r, cfg.value_stack_bytes, cfg.temp_stack_bytes)) {
+    delete r;
+    return fail(TL_ENOMEM, "tl_init: could not map the initial thread's value/temp stacks");
+  }
+  r->id = rt().next_id.fetch_add(1);
+  r->flags = TL_FLAG_INITIAL;
+  r->pthread = pthread_self();
+  r->kernel_tid.store(os::kernel_tid());
+  r->mach_port = os::mach_thread_port(r->pthread);
+  snprintf(r->name, TL_NAME_MAX, "initial");
+  os::Bounds b;
+  if (os::control_stack_bounds(&b)) {
+    r->control_lo = b.lo;
+    r->control_hi = b.hi;
+  }
+  ledger().records_live.fetch_add(1);
+  registry().insert(r);
+  // The initial record is never torn down by the key destructor: bind the
+  // TLS slot only, so process exit does not race its teardown.
+  bind_tls_only(r);
+  r->move(State::Creating, State::Managed);
+  rt().cfg = cfg;
+  rt().initial = r;
+  rt().allow_adoption.store(cfg.allow_adoption != 0);
+  rt().initialized.store(true, std::memory_order_release);
+  return TL_OK;
+}
+
+extern "C" int tl_is_initialized(void) { return initialized() ? 1 : 0; }
+
+extern "C" tl_thread_id tl_self(void) {
+  Record* r = current_record();
+  return r ? r->id : 0;
+}
+
+extern "C" tl_thread_id tl_self_by(int strategy) {
+  Record* r = nullptr;
+  switch (strategy) {
+    case TL_LOOKUP_TLS: r = current_record(); break;
+    case TL_LOOKUP_KEY: r = current_record_by_key(); break;
+    case TL_LOOKUP_STACK: r = current_record_by_stack(); break;
+    default: return 0;
+  }
+  return r ? r->id : 0;
+}
+
+extern "C" int tl_get_counters(tl_counters* out) {
+  TL_REQUIRE_INIT();
+  if (!out) return fail(TL_EINVAL, "tl_get_counters: out is NULL");
+  registry().reap();
+  Ledger& l = ledger();
+  out->records_live = l.records_live.load();
+  out->records_adopted = l.records_adopted.load();
+  out->stacks_mapped = l.stacks_mapped.load();
+  out->stack_bytes = l.stack_bytes.load();
+  out->altstacks = l.altstacks.load();
+  out->slots_cached = l.slots_cached.load();
+  out->adoptions_total = l.adoptions_total.load();
+  out->spawns_total = l.spawns_total.load();
+  return TL_OK;
+}
+
+extern "C" int tl_trim(void) {
+  TL_REQUIRE_INIT();
+  registry().reap();
+  slots_trim();
+  return TL_OK;
+}

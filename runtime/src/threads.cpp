@@ -1,0 +1,157 @@
+// threads.cpp — spawn, join, exit and the thread list.
+//
+// Invariants:
+//   - A spawned thread starts with every async signal blocked and unblocks
+//     only once its record is bound (set_current), so no handler ever runs
+//     on a runtime thread that cannot find its record.
+//   - The record is registered before pthread_create and retired only by
+//     tl_join after pthread_join returned, when the kernel no longer touches
+//     the slot's stack — so the slot can be reused at once.
+//   - join_claimed makes join single-shot: a second join is TL_ENOTHREAD.
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include <cstdio>
+
+#include "current.h"
+#include "globals.h"
+#include "ledger.h"
+#include "os.h"
+#include "registry.h"
+#include "slot.h"
+#include "status.h"
+
+namespace tl {
+namespace {
+
+void* thread_main(void* p) {
+  auto* r = static_cast<Record*>(p);
+  r->pthread = pthread_self();
+  r->kernel_tid.store(os::kernel_tid(), std::memory_order_release);
+  r->mach_port = os::mach_thread_port(r->pthread);
+  set_current(r);
+  r->move(State::Creating, State::Managed);
+  pthread_sigmask(SIG_SETMASK, &r->start_mask, nullptr);
+  if (sigsetjmp(r->exit_env, 0) == 0) r->fn(r->arg);
+  // fn returned or tl_exit() jumped here. What runs from now on (C++
+  // thread_local destructors, other keys' destructors) is foreign code; the
+  // key destructor finishes the teardown.
+  r->callback_depth.store(0, std::memory_order_relaxed);
+  State s = r->current_state();
+  if (s != State::Foreign) r->move(s, State::Foreign);
+  return nullptr;
+}
+
+}  // namespace
+}  // namespace tl
+
+using namespace tl;
+
+extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_id* out) {
+  TL_REQUIRE_INIT();
+  if (!fn) return fail(TL_EINVAL, "tl_spawn: fn is NULL");
+  Slot* s = slot_acquire();
+  if (!s)
+    return fail(TL_ENOMEM, "tl_spawn: could not map a thread slot (%zu-byte control stack plus value and temp stacks): %s",
+                slot_bytes(), strerror(errno));
+  Record* r = s->record;
+  r->id = rt().next_id.fetch_add(1, std::memory_order_relaxed);
+  if (name) {
+    strncpy(r->name, name, TL_NAME_MAX - 1);
+    r->name[TL_NAME_MAX - 1] = 0;
+  } else {
+    snprintf(r->name, TL_NAME_MAX, "thread-%llu", static_cast<unsigned long long>(r->id));
+  }
+  r->flags = TL_FLAG_SPAWNED;
+  r->fn = fn;
+  r->arg = arg;
+  r->control_lo = s->stack_lo;
+  r->control_hi = s->stack_hi;
+  arm_canaries_at(s->stack_lo);
+  r->control_canaries = true;
+  ledger().records_live.fetch_add(1, std::memory_order_relaxed);
+  registry().insert(r);
+
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstack(&attr, reinterpret_cast<void*>(s->stack_lo), s->stack_hi - s->stack_lo);
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &r->start_mask);
+  pthread_t pt;
+  int e = os::thread_create(&pt, &attr, thread_main, r);
+  pthread_sigmask(SIG_SETMASK, &r->start_mask, nullptr);
+  pthread_attr_destroy(&attr);
+  if (e != 0) {
+    r->move(State::Creating, State::Dead);
+    registry().retire(r);
+    return fail(TL_EAGAIN, "tl_spawn: pthread_create: %s", strerror(e));
+  }
+  registry().lock();
+  r->join_handle = pt;
+  r->join_handle_valid = true;
+  registry().unlock();
+  ledger().spawns_total.fetch_add(1, std::memory_order_relaxed);
+  if (out) *out = r->id;
+  return TL_OK;
+}
+
+extern "C" int tl_join(tl_thread_id id) {
+  TL_REQUIRE_INIT();
+  Record* self = current_record();
+  if (self && self->id == id) return fail(TL_EDEADLK, "tl_join: thread %llu cannot join itself", static_cast<unsigned long long>(id));
+  registry().lock();
+  Record* r = registry().find_by_id_locked(id);
+  if (!r || !r->join_handle_valid) {
+    registry().unlock();
+    return fail(TL_ENOTHREAD, "tl_join: no joinable thread %llu (never spawned, or already joined)",
+                static_cast<unsigned long long>(id));
+  }
+  if (!(r->flags & TL_FLAG_SPAWNED)) {
+    registry().unlock();
+    return fail(TL_EINVAL, "tl_join: thread %llu was not spawned by the runtime (adopted or initial threads are not joinable)",
+                static_cast<unsigned long long>(id));
+  }
+  if (r->join_claimed.exchange(true)) {
+    registry().unlock();
+    return fail(TL_ENOTHREAD, "tl_join: thread %llu is already being joined", static_cast<unsigned long long>(id));
+  }
+  pthread_t pt = r->join_handle;
+  registry().unlock();
+  bool was_managed = self && self->current_state() == State::Managed;
+  if (was_managed) self->move(State::Managed, State::Blocked);
+  int e = pthread_join(pt, nullptr);
+  if (was_managed) self->move(State::Blocked, State::Managed);
+  if (e != 0) return fail(TL_EINVAL, "tl_join: pthread_join: %s", strerror(e));
+  registry().retire(r);
+  return TL_OK;
+}
+
+extern "C" void tl_exit(void) {
+  Record* r = current_record();
+  if (!r || !(r->flags & TL_FLAG_SPAWNED)) tl_fatal("tl_exit called on a thread the runtime did not spawn");
+  siglongjmp(r->exit_env, 1);
+}
+
+extern "C" int tl_thread_list(tl_thread_info* buf, size_t cap, size_t* count) {
+  TL_REQUIRE_INIT();
+  if (!buf && cap) return fail(TL_EINVAL, "tl_thread_list: buf is NULL with cap %zu", cap);
+  size_t n = 0;
+  registry().for_each([&](Record* r) {
+    State s = r->current_state();
+    if (s == State::Dead) return;
+    if (n < cap) {
+      tl_thread_info& i = buf[n];
+      i.id = r->id;
+      i.kernel_tid = r->kernel_tid.load(std::memory_order_relaxed);
+      i.state = static_cast<int>(s);
+      i.flags = r->flags;
+      i.callback_depth = r->callback_depth.load(std::memory_order_relaxed);
+      memcpy(i.name, r->name, TL_NAME_MAX);
+    }
+    ++n;
+  });
+  if (count) *count = n;
+  return TL_OK;
+}
