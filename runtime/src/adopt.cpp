@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <new>
 
+#include "adopt.h"
 #include "current.h"
 #include "globals.h"
 #include "inject.h"
@@ -27,6 +28,9 @@
 #include "status.h"
 
 namespace tl {
+
+void (*g_adoption_observer)(Record*) = nullptr;
+
 namespace {
 
 constexpr unsigned kMaxCallbackDepth = 256;
@@ -82,6 +86,7 @@ int adopt(Record** out) {
     ledger().records_live.fetch_add(1, std::memory_order_relaxed);
     ledger().records_adopted.fetch_add(1, std::memory_order_relaxed);
     ledger().adoptions_total.fetch_add(1, std::memory_order_relaxed);
+    if (g_adoption_observer) g_adoption_observer(r);
     registry().insert(r);
     set_current(r);
     r->move(State::Creating, State::Managed);

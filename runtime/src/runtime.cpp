@@ -84,9 +84,9 @@ extern "C" int tl_init(const tl_config* user) {
   }
   ledger().records_live.fetch_add(1);
   registry().insert(r);
-  // The initial record is never torn down by the key destructor: bind the
-  // TLS slot only, so process exit does not race its teardown.
-  bind_tls_only(r);
+  // exit() runs no key destructors, so the initial record is torn down
+  // only if the initial thread calls pthread_exit; it is never retired.
+  set_current(r);
   r->move(State::Creating, State::Managed);
   rt().cfg = cfg;
   rt().initial = r;
@@ -110,6 +110,11 @@ extern "C" tl_thread_id tl_self_by(int strategy) {
     case TL_LOOKUP_STACK: r = current_record_by_stack(); break;
     default: return 0;
   }
+  return r ? r->id : 0;
+}
+
+extern "C" tl_thread_id tl_thread_at_stack_address(uintptr_t addr) {
+  Record* r = record_by_stack_address(addr);
   return r ? r->id : 0;
 }
 

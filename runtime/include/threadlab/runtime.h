@@ -168,6 +168,10 @@ typedef enum tl_lookup {
 /* The calling thread's id by the given strategy, 0 if that strategy finds
  * no record. Signal-safe for TL_LOOKUP_TLS and TL_LOOKUP_STACK. */
 tl_thread_id tl_self_by(int strategy);
+/* Id of the runtime-created thread whose control stack holds addr, 0 if
+ * none. Signal-safe: a handler on a sigaltstack passes the interrupted stack
+ * pointer from its ucontext. */
+tl_thread_id tl_thread_at_stack_address(uintptr_t addr);
 
 /* ---- bug injection -------------------------------------------------- */
 /* Whether injection points are compiled into this build. */

@@ -1,0 +1,257 @@
+// adopt_test.cpp — foreign-thread callbacks: adoption on first callback,
+// reuse, nesting, release at thread exit, adoption off, and the storm that
+// proves nothing leaks (records, stacks, mappings).
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "adopt.h"
+#include "proc_probe.h"
+#include "threadlab/runtime.h"
+
+namespace {
+
+tl_counters counters() {
+  tl_counters c{};
+  EXPECT_EQ(tl_get_counters(&c), TL_OK);
+  return c;
+}
+
+size_t registry_count() {
+  size_t n = 0;
+  EXPECT_EQ(tl_thread_list(nullptr, 0, &n), TL_OK);
+  return n;
+}
+
+bool listed(tl_thread_id id, tl_thread_info* out) {
+  std::vector<tl_thread_info> buf(1024);
+  size_t n = 0;
+  tl_thread_list(buf.data(), buf.size(), &n);
+  for (size_t i = 0; i < std::min(n, buf.size()); ++i)
+    if (buf[i].id == id) {
+      *out = buf[i];
+      return true;
+    }
+  return false;
+}
+
+// One foreign thread, `callbacks` callbacks, each pushing and checking
+// tagged words on its value stack.
+void foreign_worker(int callbacks, std::atomic<int>* errors) {
+  for (int i = 0; i < callbacks; ++i) {
+    if (tl_callback_enter() != TL_OK) {
+      errors->fetch_add(1);
+      return;
+    }
+    uintptr_t tag = reinterpret_cast<uintptr_t>(&i) ^ static_cast<uintptr_t>(i);
+    for (uintptr_t k = 0; k < 4; ++k) tl_value_push(tag + k);
+    for (uintptr_t k = 4; k-- > 0;) {
+      uintptr_t w = 0;
+      if (tl_value_pop(&w) != TL_OK || w != tag + k) errors->fetch_add(1);
+    }
+    if (tl_callback_exit() != TL_OK) errors->fetch_add(1);
+  }
+}
+
+void storm(int threads, int callbacks, std::atomic<int>* errors) {
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) ts.emplace_back(foreign_worker, callbacks, errors);
+  for (auto& t : ts) t.join();
+}
+
+}  // namespace
+
+TEST(Adoption, FirstCallbackAdoptsLaterOnesReuse) {
+  tl_counters before = counters();
+  std::thread([&] {
+    EXPECT_EQ(tl_self(), 0u);
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    tl_thread_id id = tl_self();
+    EXPECT_NE(id, 0u);
+    tl_thread_info info{};
+    ASSERT_TRUE(listed(id, &info));
+    EXPECT_TRUE(info.flags & TL_FLAG_ADOPTED);
+    EXPECT_EQ(info.state, TL_STATE_MANAGED);
+    EXPECT_EQ(std::strncmp(info.name, "foreign-", 8), 0);
+    ASSERT_EQ(tl_callback_exit(), TL_OK);
+    ASSERT_TRUE(listed(id, &info));
+    EXPECT_EQ(info.state, TL_STATE_FOREIGN);  // between callbacks
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    EXPECT_EQ(tl_self(), id);  // reused
+    ASSERT_EQ(tl_callback_exit(), TL_OK);
+    EXPECT_EQ(counters().adoptions_total, before.adoptions_total + 1);
+  }).join();
+  tl_counters after = counters();
+  EXPECT_EQ(after.records_adopted, before.records_adopted);
+  EXPECT_EQ(after.records_live, before.records_live);
+  EXPECT_EQ(after.stacks_mapped, before.stacks_mapped);
+}
+
+TEST(Adoption, CallbacksNestAndUnbalancedExitIsAnError) {
+  std::thread([] {
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    EXPECT_EQ(tl_callback_depth(), 2u);
+    ASSERT_EQ(tl_callback_exit(), TL_OK);
+    EXPECT_EQ(tl_callback_depth(), 1u);
+    ASSERT_EQ(tl_callback_exit(), TL_OK);
+    EXPECT_EQ(tl_callback_exit(), TL_EUNBALANCED);
+    EXPECT_NE(std::strstr(tl_last_error(), "not inside a callback"), nullptr);
+  }).join();
+  // Never entered at all.
+  std::thread([] { EXPECT_EQ(tl_callback_exit(), TL_EUNBALANCED); }).join();
+}
+
+TEST(Adoption, ReleasedWhenTheThreadExitsInsideACallback) {
+  tl_counters before = counters();
+  std::thread([] {
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    pthread_exit(nullptr);
+  }).join();
+  tl_counters after = counters();
+  EXPECT_EQ(after.records_adopted, before.records_adopted);
+  EXPECT_EQ(after.stacks_mapped, before.stacks_mapped);
+}
+
+TEST(Adoption, ForeignThreadsThatNeverCallBackCostNothing) {
+  tl_counters before = counters();
+  size_t reg = registry_count();
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 32; ++i) ts.emplace_back([] { EXPECT_EQ(tl_self(), 0u); });
+  for (auto& t : ts) t.join();
+  tl_counters after = counters();
+  EXPECT_EQ(after.adoptions_total, before.adoptions_total);
+  EXPECT_EQ(after.stacks_mapped, before.stacks_mapped);
+  EXPECT_EQ(registry_count(), reg);
+}
+
+TEST(Adoption, SpawnedThreadCallbacksNestWithoutAdopting) {
+  static std::atomic<int> rc{-100};
+  tl_counters before = counters();
+  tl_thread_id id = 0;
+  ASSERT_EQ(tl_spawn("nest", [](void*) {
+              int a = tl_callback_enter();
+              int b = tl_callback_exit();
+              rc = (a == TL_OK && b == TL_OK && tl_callback_depth() == 0) ? TL_OK : -1;
+            }, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+  EXPECT_EQ(rc.load(), TL_OK);
+  EXPECT_EQ(counters().adoptions_total, before.adoptions_total);
+}
+
+TEST(Adoption, OffMeansAClearErrorAndNoRecord) {
+  ASSERT_EQ(tl_set_adoption(0), TL_OK);
+  tl_counters before = counters();
+  std::thread([] {
+    EXPECT_EQ(tl_callback_enter(), TL_EADOPTOFF);
+    EXPECT_NE(std::strstr(tl_last_error(), "adoption is off"), nullptr) << tl_last_error();
+    EXPECT_EQ(tl_self(), 0u);
+    EXPECT_EQ(tl_callback_exit(), TL_EUNBALANCED);
+  }).join();
+  ASSERT_EQ(tl_set_adoption(1), TL_OK);
+  EXPECT_EQ(counters().adoptions_total, before.adoptions_total);
+}
+
+TEST(Adoption, AsyncSignalsAreBlockedWhileAdopting) {
+  static std::atomic<int> observed{0}, blocked{0};
+  tl::g_adoption_observer = [](tl::Record*) {
+    sigset_t cur;
+    pthread_sigmask(SIG_BLOCK, nullptr, &cur);
+    observed.fetch_add(1);
+    if (sigismember(&cur, SIGUSR1) && sigismember(&cur, SIGCHLD) && sigismember(&cur, SIGPROF) &&
+        !sigismember(&cur, SIGSEGV))
+      blocked.fetch_add(1);
+  };
+  std::thread([] {
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    // The caller's mask is restored afterwards.
+    sigset_t cur;
+    pthread_sigmask(SIG_BLOCK, nullptr, &cur);
+    EXPECT_FALSE(sigismember(&cur, SIGUSR1));
+    ASSERT_EQ(tl_callback_exit(), TL_OK);
+  }).join();
+  tl::g_adoption_observer = nullptr;
+  EXPECT_EQ(observed.load(), 1);
+  EXPECT_EQ(blocked.load(), 1);
+}
+
+TEST(Adoption, RecordOutlivesOtherKeyDestructors) {
+  // A library's TLS destructor that calls back at thread exit still finds
+  // the thread's record (the runtime's key destructor re-arms itself).
+  static pthread_key_t late_key;
+  static std::atomic<int> late_rc{-100};
+  static std::atomic<tl_thread_id> late_id{0}, early_id{0};
+  pthread_key_create(&late_key, [](void*) {
+    late_rc = tl_callback_enter();
+    late_id = tl_self();
+    tl_callback_exit();
+  });
+  tl_counters before = counters();
+  std::thread([] {
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    early_id = tl_self();
+    ASSERT_EQ(tl_callback_exit(), TL_OK);
+    pthread_setspecific(late_key, reinterpret_cast<void*>(1));
+  }).join();
+  pthread_key_delete(late_key);
+  EXPECT_EQ(late_rc.load(), TL_OK);
+  EXPECT_EQ(late_id.load(), early_id.load());
+  tl_counters after = counters();
+  EXPECT_EQ(after.adoptions_total, before.adoptions_total + 1);  // no re-adoption
+  EXPECT_EQ(after.records_adopted, before.records_adopted);
+}
+
+TEST(Adoption, Storm64ThreadsBy1000CallbacksLeavesNothingBehind) {
+  std::atomic<int> errors{0};
+  // Warm-up: let malloc arenas and the C library's stack cache reach their
+  // steady state for 64 threads, so what follows measures the runtime only.
+  storm(64, 10, &errors);
+  ASSERT_EQ(tl_trim(), TL_OK);
+  size_t maps_before = tltest::mapping_count();
+  size_t reg_before = registry_count();
+  tl_counters before = counters();
+
+  storm(64, 1000, &errors);
+
+  ASSERT_EQ(tl_trim(), TL_OK);
+  tl_counters after = counters();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(after.adoptions_total, before.adoptions_total + 64);
+  EXPECT_EQ(after.records_adopted, before.records_adopted);
+  EXPECT_EQ(after.records_live, before.records_live);
+  EXPECT_EQ(after.stacks_mapped, before.stacks_mapped);
+  EXPECT_EQ(after.stack_bytes, before.stack_bytes);
+  EXPECT_EQ(registry_count(), reg_before);
+  if (maps_before) {
+    EXPECT_EQ(tltest::mapping_count(), maps_before);
+  }
+  tl_violation v[8];
+  EXPECT_EQ(tl_check_integrity(v, 8), 0) << v[0].what;
+}
+
+TEST(Adoption, StormWhileOthersSpawnAndExit) {
+  std::atomic<int> errors{0};
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    while (!stop.load()) {
+      tl_thread_id id = 0;
+      if (tl_spawn("churn", [](void*) {}, nullptr, &id) != TL_OK || tl_join(id) != TL_OK) errors.fetch_add(1);
+    }
+    tl_callback_exit();
+  });
+  storm(16, 500, &errors);
+  stop = true;
+  churn.join();
+  EXPECT_EQ(errors.load(), 0);
+  tl_violation v[8];
+  EXPECT_EQ(tl_check_integrity(v, 8), 0) << v[0].what;
+}

@@ -1,0 +1,197 @@
+// threads_test.cpp — spawn, join, exit, list, and their error paths.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "threadlab/runtime.h"
+
+namespace {
+
+std::atomic<int> g_ran{0};
+void count_fn(void*) { g_ran.fetch_add(1); }
+
+struct Gate {
+  std::atomic<bool> open{false};
+  std::atomic<int> arrived{0};
+};
+void wait_gate(void* p) {
+  auto* g = static_cast<Gate*>(p);
+  g->arrived.fetch_add(1);
+  while (!g->open.load()) std::this_thread::yield();
+}
+
+bool find_thread(tl_thread_id id, tl_thread_info* out) {
+  std::vector<tl_thread_info> buf(4096);
+  size_t n = 0;
+  EXPECT_EQ(tl_thread_list(buf.data(), buf.size(), &n), TL_OK);
+  for (size_t i = 0; i < std::min(n, buf.size()); ++i)
+    if (buf[i].id == id) {
+      *out = buf[i];
+      return true;
+    }
+  return false;
+}
+
+}  // namespace
+
+TEST(Threads, SpawnRunsAndJoinReleases) {
+  tl_counters before{}, after{};
+  ASSERT_EQ(tl_get_counters(&before), TL_OK);
+  int start = g_ran.load();
+  tl_thread_id id = 0;
+  ASSERT_EQ(tl_spawn("worker", count_fn, nullptr, &id), TL_OK);
+  EXPECT_NE(id, 0u);
+  ASSERT_EQ(tl_join(id), TL_OK);
+  EXPECT_EQ(g_ran.load(), start + 1);
+  ASSERT_EQ(tl_get_counters(&after), TL_OK);
+  EXPECT_EQ(after.records_live, before.records_live);
+  EXPECT_EQ(after.spawns_total, before.spawns_total + 1);
+}
+
+TEST(Threads, ListShowsNameStateAndFlags) {
+  Gate g;
+  tl_thread_id id = 0;
+  ASSERT_EQ(tl_spawn("listed-one", wait_gate, &g, &id), TL_OK);
+  while (g.arrived.load() == 0) std::this_thread::yield();
+  tl_thread_info info{};
+  ASSERT_TRUE(find_thread(id, &info));
+  EXPECT_STREQ(info.name, "listed-one");
+  EXPECT_EQ(info.state, TL_STATE_MANAGED);
+  EXPECT_TRUE(info.flags & TL_FLAG_SPAWNED);
+  EXPECT_GT(info.kernel_tid, 0);
+  tl_thread_info self{};
+  ASSERT_TRUE(find_thread(tl_self(), &self));
+  EXPECT_TRUE(self.flags & TL_FLAG_INITIAL);
+  g.open = true;
+  ASSERT_EQ(tl_join(id), TL_OK);
+  EXPECT_FALSE(find_thread(id, &info));
+}
+
+TEST(Threads, ExitEndsTheThreadEarly) {
+  static std::atomic<bool> after_exit{false};
+  tl_thread_id id = 0;
+  ASSERT_EQ(tl_spawn("exiter", [](void*) { tl_exit(); after_exit = true; }, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+  EXPECT_FALSE(after_exit.load());
+}
+
+TEST(Threads, NoFixedCapOnLiveThreads) {
+  // Well past lt-threads' 27 and any 32- or 64-bit mask.
+  constexpr int kThreads = 300;
+  Gate g;
+  std::vector<tl_thread_id> ids(kThreads);
+  for (int i = 0; i < kThreads; ++i) ASSERT_EQ(tl_spawn(nullptr, wait_gate, &g, &ids[i]), TL_OK) << tl_last_error();
+  while (g.arrived.load() < kThreads) std::this_thread::yield();
+  size_t n = 0;
+  ASSERT_EQ(tl_thread_list(nullptr, 0, &n), TL_OK);
+  EXPECT_GE(n, static_cast<size_t>(kThreads + 1));
+  g.open = true;
+  for (auto id : ids) ASSERT_EQ(tl_join(id), TL_OK);
+}
+
+TEST(ThreadErrors, JoinSelfIsDeadlock) {
+  static std::atomic<int> rc{1};
+  tl_thread_id id = 0;
+  ASSERT_EQ(tl_spawn("self-joiner", [](void*) { rc = tl_join(tl_self()); }, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+  EXPECT_EQ(rc.load(), TL_EDEADLK);
+  EXPECT_EQ(tl_join(tl_self()), TL_EDEADLK);
+  EXPECT_NE(std::strstr(tl_last_error(), "cannot join itself"), nullptr);
+}
+
+TEST(ThreadErrors, DoubleJoinAndUnknownIds) {
+  tl_thread_id id = 0;
+  ASSERT_EQ(tl_spawn(nullptr, count_fn, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+  EXPECT_EQ(tl_join(id), TL_ENOTHREAD);
+  EXPECT_EQ(tl_join(0xffffffffu), TL_ENOTHREAD);
+  EXPECT_EQ(tl_spawn(nullptr, nullptr, nullptr, &id), TL_EINVAL);
+}
+
+TEST(ThreadErrors, ConcurrentJoinsHaveOneWinner) {
+  Gate g;
+  tl_thread_id id = 0;
+  ASSERT_EQ(tl_spawn(nullptr, wait_gate, &g, &id), TL_OK);
+  std::atomic<int> ok{0}, refused{0};
+  std::vector<std::thread> joiners;
+  for (int i = 0; i < 4; ++i)
+    joiners.emplace_back([&] {
+      int rc = tl_join(id);
+      (rc == TL_OK ? ok : refused).fetch_add(1);
+      EXPECT_TRUE(rc == TL_OK || rc == TL_ENOTHREAD) << rc;
+    });
+  g.open = true;
+  for (auto& t : joiners) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(refused.load(), 3);
+}
+
+TEST(ThreadErrors, MemoryExhaustionIsENOMEMAndRecoverable) {
+  ASSERT_EQ(tl_trim(), TL_OK);  // no cached slot may hide the failure
+  tl_counters before{};
+  ASSERT_EQ(tl_get_counters(&before), TL_OK);
+  tl_os_fail_next(TL_OS_MMAP, 1);
+  tl_thread_id id = 0;
+  EXPECT_EQ(tl_spawn(nullptr, count_fn, nullptr, &id), TL_ENOMEM);
+  EXPECT_NE(std::strstr(tl_last_error(), "thread slot"), nullptr) << tl_last_error();
+  tl_counters after{};
+  ASSERT_EQ(tl_get_counters(&after), TL_OK);
+  EXPECT_EQ(after.records_live, before.records_live);
+  EXPECT_EQ(after.stacks_mapped, before.stacks_mapped);
+  // Still usable.
+  ASSERT_EQ(tl_spawn(nullptr, count_fn, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+}
+
+TEST(ThreadErrors, ThreadExhaustionIsEAGAINAndRecoverable) {
+  tl_counters before{};
+  ASSERT_EQ(tl_get_counters(&before), TL_OK);
+  tl_os_fail_next(TL_OS_THREAD_CREATE, 1);
+  tl_thread_id id = 0;
+  EXPECT_EQ(tl_spawn("refused", count_fn, nullptr, &id), TL_EAGAIN);
+  EXPECT_NE(std::strstr(tl_last_error(), "pthread_create"), nullptr);
+  tl_counters after{};
+  ASSERT_EQ(tl_get_counters(&after), TL_OK);
+  EXPECT_EQ(after.records_live, before.records_live);
+  ASSERT_EQ(tl_spawn(nullptr, count_fn, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+}
+
+#if !defined(TL_UNDER_ASAN) && !defined(TL_UNDER_TSAN)
+// A real limit, not a simulated one: in a child process, cap the address
+// space and spawn until the OS says no.
+TEST(ThreadErrorsDeathTest, RealAddressSpaceLimit) {
+  EXPECT_EXIT(
+      {
+        Gate g;
+        std::vector<tl_thread_id> ids;
+        tl_thread_id id = 0;
+        if (tl_spawn(nullptr, count_fn, nullptr, &id) != TL_OK || tl_join(id) != TL_OK) _exit(3);
+        struct rlimit rl;
+        getrlimit(RLIMIT_AS, &rl);
+        FILE* f = fopen("/proc/self/statm", "r");
+        unsigned long pages = 0;
+        if (!f || fscanf(f, "%lu", &pages) != 1) _exit(4);
+        fclose(f);
+        rl.rlim_cur = pages * 4096ul + (24ul << 20);
+        setrlimit(RLIMIT_AS, &rl);
+        int rc = TL_OK;
+        for (int i = 0; i < 100000 && rc == TL_OK; ++i) {
+          rc = tl_spawn(nullptr, wait_gate, &g, &id);
+          if (rc == TL_OK) ids.push_back(id);
+        }
+        if (rc != TL_ENOMEM && rc != TL_EAGAIN) _exit(5);
+        g.open = true;
+        for (auto t : ids)
+          if (tl_join(t) != TL_OK) _exit(6);
+        if (tl_spawn(nullptr, count_fn, nullptr, &id) != TL_OK || tl_join(id) != TL_OK) _exit(7);
+        fprintf(stderr, "refused after %zu threads: %s\n", ids.size(), tl_last_error());
+        _exit(0);
+      },
+      ::testing::ExitedWithCode(0), "refused after [0-9]+ threads");
+}
+#endif
