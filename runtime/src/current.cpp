@@ -19,8 +19,10 @@ pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
 void key_destructor(void* value) {
   auto* r = static_cast<Record*>(value);
   // Re-arm so the record survives the other keys' destructors, which may
-  // call back into managed code; tear down on the last round glibc runs.
-  if (r->key_destructor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS - 1) {
+  // call back into managed code. Tear down in the penultimate round, not the
+  // last: sanitizer runtimes (TSan, ASan) finalise their own per-thread
+  // state in the last round, after which no instrumented code may run here.
+  if (r->key_destructor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS - 2) {
     ++r->key_destructor_rounds;
     pthread_setspecific(g_key, r);
     return;

@@ -2,8 +2,9 @@
 //
 //   1. thread_local pointer (initial-exec TLS: one load, signal-safe);
 //   2. a pthread key, whose destructor tears the record down at thread exit
-//      and re-arms itself for PTHREAD_DESTRUCTOR_ITERATIONS-1 rounds so the
-//      record outlives other keys' destructors that may still call back;
+//      and re-arms itself until the penultimate destructor round, so the
+//      record outlives other keys' destructors that may still call back (the
+//      last round is left to sanitizer runtimes, which finalise there);
 //   3. the stack address: runtime-created threads run on power-of-two sized,
 //      aligned stacks with the record at the base (lt-threads' TCB trick), so
 //      masking the stack pointer finds it — signal-safe, and independent of

@@ -17,6 +17,8 @@
 namespace tl {
 
 constexpr size_t kCanaryWords = 4;
+// Bytes kept below a spawned thread's control stack for its canaries.
+constexpr size_t kControlCanaryBytes = 64;
 inline uintptr_t canary_for(uintptr_t addr) {
   return (addr * 0x9E3779B97F4A7C15ull) ^ 0x5CA1AB1E5EEDF00Dull;
 }

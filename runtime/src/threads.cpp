@@ -75,7 +75,10 @@ extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_
 
   pthread_attr_t attr;
   pthread_attr_init(&attr);
-  pthread_attr_setstack(&attr, reinterpret_cast<void*>(s->stack_lo), s->stack_hi - s->stack_lo);
+  // The canary words sit below the range pthread is given: only an overflow
+  // past the thread's own stack limit can touch them.
+  uintptr_t usable_lo = s->stack_lo + kControlCanaryBytes;
+  pthread_attr_setstack(&attr, reinterpret_cast<void*>(usable_lo), s->stack_hi - usable_lo);
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &r->start_mask);

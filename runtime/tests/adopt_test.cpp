@@ -3,6 +3,7 @@
 // proves nothing leaks (records, stacks, mappings).
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
@@ -58,10 +59,27 @@ void foreign_worker(int callbacks, std::atomic<int>* errors) {
   }
 }
 
+struct StormArg {
+  int callbacks;
+  std::atomic<int>* errors;
+};
+
+// Raw pthreads with 256 KiB stacks: 64 of them fit in the C library's stack
+// cache, so its own mapping count is steady from one storm to the next.
 void storm(int threads, int callbacks, std::atomic<int>* errors) {
-  std::vector<std::thread> ts;
-  for (int t = 0; t < threads; ++t) ts.emplace_back(foreign_worker, callbacks, errors);
-  for (auto& t : ts) t.join();
+  std::vector<pthread_t> ts(threads);
+  StormArg arg{callbacks, errors};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  for (auto& t : ts)
+    ASSERT_EQ(pthread_create(&t, &attr, [](void* p) -> void* {
+      auto* a = static_cast<StormArg*>(p);
+      foreign_worker(a->callbacks, a->errors);
+      return nullptr;
+    }, &arg), 0);
+  pthread_attr_destroy(&attr);
+  for (auto& t : ts) pthread_join(t, nullptr);
 }
 
 }  // namespace
@@ -211,11 +229,13 @@ TEST(Adoption, RecordOutlivesOtherKeyDestructors) {
 
 TEST(Adoption, Storm64ThreadsBy1000CallbacksLeavesNothingBehind) {
   std::atomic<int> errors{0};
-  // Warm-up: let malloc arenas and the C library's stack cache reach their
-  // steady state for 64 threads, so what follows measures the runtime only.
+  // The C library's own mappings must not move while we count: one malloc
+  // arena (glibc creates arenas lazily, up to 8 per core, under contention)
+  // and a warm-up that fills its thread-stack cache.
+  mallopt(M_ARENA_MAX, 1);
   storm(64, 10, &errors);
   ASSERT_EQ(tl_trim(), TL_OK);
-  size_t maps_before = tltest::mapping_count();
+  [[maybe_unused]] size_t maps_before = tltest::mapping_count();
   size_t reg_before = registry_count();
   tl_counters before = counters();
 
@@ -230,9 +250,14 @@ TEST(Adoption, Storm64ThreadsBy1000CallbacksLeavesNothingBehind) {
   EXPECT_EQ(after.stacks_mapped, before.stacks_mapped);
   EXPECT_EQ(after.stack_bytes, before.stack_bytes);
   EXPECT_EQ(registry_count(), reg_before);
+#if !defined(TL_UNDER_TSAN) && !defined(TL_UNDER_ASAN)
+  // Sanitizer runtimes map per-thread state of their own (TSan trace parts,
+  // ASan fake stacks) that outlives the threads; the ledger checks above
+  // still hold there, the raw mapping count only here.
   if (maps_before) {
     EXPECT_EQ(tltest::mapping_count(), maps_before);
   }
+#endif
   tl_violation v[8];
   EXPECT_EQ(tl_check_integrity(v, 8), 0) << v[0].what;
 }
