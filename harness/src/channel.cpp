@@ -1,0 +1,29 @@
+// channel.cpp — see channel.h.
+#include "channel.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+
+namespace threadlab {
+namespace {
+int g_fd = -1;
+std::mutex g_mu;
+}  // namespace
+
+void channel_open(int fd) { g_fd = fd; }
+int channel_fd() { return g_fd; }
+
+void channel_emit(const nlohmann::json& event) {
+  std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::lock_guard<std::mutex> lock(g_mu);
+  size_t off = 0;
+  while (off < line.size()) {
+    ssize_t w = write(g_fd, line.data() + off, line.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    off += static_cast<size_t>(w);
+  }
+}
+}  // namespace threadlab

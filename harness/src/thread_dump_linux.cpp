@@ -1,0 +1,198 @@
+// thread_dump_linux.cpp — dump every thread of this process (Linux).
+//
+// Mechanism: the dumping thread lists /proc/self/task, assigns each thread a
+// static slot, and sends it kDumpSignal with tgkill. The handler (on the
+// target thread) finds its slot by kernel tid, captures its own backtrace
+// into the slot and publishes it with a release store. The dumper waits a
+// bounded time, then reads the slots and /proc/self/task/TID/{stat,syscall,
+// wchan}.
+//
+// Invariants:
+//   - The handler allocates nothing, takes no lock, preserves errno, and
+//     touches only its own slot: a thread stopped holding malloc's or the
+//     runtime's lock cannot make it block.
+//   - kDumpSignal is SIGRTMAX-2, documented for adapter authors as reserved
+//     by the harness; it is installed with SA_RESTART so an interrupted
+//     blocking call resumes.
+//   - Slots are never reused within a process (a dump is the process's last
+//     act), so a late answer cannot corrupt a later dump.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cxxabi.h>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "backtrace_capture.h"
+#include "thread_dump.h"
+
+namespace threadlab {
+namespace {
+
+constexpr int kMaxSlots = 256;
+struct Slot {
+  std::atomic<long> tid{0};
+  std::atomic<int> state{0};  // 0 free, 1 requested, 2 captured
+  Frames frames;
+};
+Slot g_slots[kMaxSlots];
+
+int dump_signal() { return SIGRTMAX - 2; }
+
+void on_dump_signal(int, siginfo_t*, void*) {
+  // Signal handler: no allocation, no locks (see file comment).
+  const int saved = errno;
+  const long me = syscall(SYS_gettid);
+  for (auto& s : g_slots) {
+    if (s.tid.load(std::memory_order_acquire) == me && s.state.load(std::memory_order_acquire) == 1) {
+      capture_frames(&s.frames);
+      s.state.store(2, std::memory_order_release);
+      break;
+    }
+  }
+  errno = saved;
+}
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  return line;
+}
+
+std::string syscall_name(long nr) {
+  struct { long nr; const char* name; } const known[] = {
+      {SYS_futex, "futex"}, {SYS_read, "read"}, {SYS_write, "write"}, {SYS_nanosleep, "nanosleep"},
+      {SYS_clock_nanosleep, "clock_nanosleep"}, {SYS_ppoll, "ppoll"}, {SYS_pselect6, "pselect6"},
+      {SYS_epoll_pwait, "epoll_pwait"}, {SYS_wait4, "wait4"}, {SYS_waitid, "waitid"},
+      {SYS_rt_sigtimedwait, "rt_sigtimedwait"}, {SYS_rt_sigsuspend, "rt_sigsuspend"},
+      {SYS_accept4, "accept4"}, {SYS_recvfrom, "recvfrom"}, {SYS_sched_yield, "sched_yield"},
+  };
+  for (auto& k : known)
+    if (k.nr == nr) return k.name;
+  return fmt::format("syscall {}", nr);
+}
+
+std::string describe_wait(const std::string& task_dir) {
+  std::string out;
+  std::istringstream sc(read_first_line(task_dir + "/syscall"));
+  std::string first;
+  sc >> first;
+  if (first == "running") {
+    out = "running";
+  } else if (!first.empty() && first != "-1") {
+    std::string arg0;
+    sc >> arg0;
+    out = fmt::format("{}({})", syscall_name(std::atol(first.c_str())), arg0);
+  }
+  std::string wchan = read_first_line(task_dir + "/wchan");
+  if (!wchan.empty() && wchan != "0") out += (out.empty() ? "" : " ") + std::string("in ") + wchan;
+  return out;
+}
+
+}  // namespace
+
+void thread_dump_install() {
+  struct sigaction sa {};
+  sa.sa_sigaction = on_dump_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(dump_signal(), &sa, nullptr);
+}
+
+std::vector<std::string> format_frames(const Frames& f, bool skip_to_signal_frame) {
+  std::vector<std::string> out;
+  int start = skip_to_signal_frame && f.signal_frame >= 0 ? f.signal_frame + 1 : 0;
+  for (int i = start; i < f.n; ++i) {
+    std::string name = f.name[i];
+    if (!name.empty()) {
+      int status = 0;
+      if (char* d = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status)) {
+        name = d;
+        std::free(d);
+      }
+      out.push_back(fmt::format("#{} {:#x} {}+{:#x}", i - start, f.ip[i], name, f.off[i]));
+    } else {
+      out.push_back(fmt::format("#{} {:#x} ??", i - start, f.ip[i]));
+    }
+  }
+  return out;
+}
+
+std::vector<ThreadSnapshot> dump_all_threads(int wait_ms, std::string* note) {
+  std::vector<ThreadSnapshot> out;
+  const long self = syscall(SYS_gettid);
+  std::vector<long> tids;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') tids.push_back(std::atol(e->d_name));
+    closedir(d);
+  }
+  std::vector<int> slot_of(tids.size(), -1);
+  int next = 0;
+  for (size_t i = 0; i < tids.size(); ++i) {
+    if (tids[i] == self) continue;
+    while (next < kMaxSlots && g_slots[next].tid.load() != 0) ++next;
+    if (next >= kMaxSlots) break;
+    g_slots[next].state.store(1, std::memory_order_release);
+    g_slots[next].tid.store(tids[i], std::memory_order_release);
+    slot_of[i] = next++;
+  }
+  for (size_t i = 0; i < tids.size(); ++i)
+    if (slot_of[i] >= 0) syscall(SYS_tgkill, getpid(), tids[i], dump_signal());
+
+  timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    bool all = true;
+    for (int s : slot_of)
+      if (s >= 0 && g_slots[s].state.load(std::memory_order_acquire) != 2) all = false;
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (all || ms >= wait_ms) break;
+    timespec nap{0, 5 * 1000 * 1000};
+    nanosleep(&nap, nullptr);
+  }
+
+  int silent = 0;
+  for (size_t i = 0; i < tids.size(); ++i) {
+    ThreadSnapshot t;
+    t.tid = tids[i];
+    const std::string dir = fmt::format("/proc/self/task/{}", tids[i]);
+    t.name = read_first_line(dir + "/comm");
+    std::string stat = read_first_line(dir + "/stat");
+    auto rp = stat.rfind(')');
+    if (rp != std::string::npos && rp + 2 < stat.size()) t.kernel_state = stat.substr(rp + 2, 1);
+    if (tids[i] == self) {
+      t.waiting_on = "dumping the other threads (harness watchdog)";
+      out.push_back(std::move(t));
+      continue;
+    }
+    t.waiting_on = describe_wait(dir);
+    int s = slot_of[i];
+    if (s >= 0 && g_slots[s].state.load(std::memory_order_acquire) == 2) {
+      t.answered = true;
+      t.backtrace = format_frames(g_slots[s].frames, true);
+    } else {
+      ++silent;
+      t.backtrace.push_back(s < 0 ? "(no dump slot left)"
+                                  : "(no answer to the dump signal: signals blocked or thread stopped)");
+      std::ifstream ks(dir + "/stack");  // kernel stack, readable only with privileges
+      for (std::string line; std::getline(ks, line);) t.backtrace.push_back("[kernel] " + line);
+    }
+    out.push_back(std::move(t));
+  }
+  if (silent) *note = fmt::format("{} thread(s) did not answer the dump signal within {} ms", silent, wait_ms);
+  return out;
+}
+
+}  // namespace threadlab

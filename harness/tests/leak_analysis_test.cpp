@@ -1,0 +1,65 @@
+// leak_analysis_test.cpp — the leak rule: slopes, warm-up exclusion, steps
+// that are not leaks, and naming the new items.
+#include <gtest/gtest.h>
+
+#include "leak_analysis.h"
+
+using namespace threadlab;
+
+namespace {
+ProbeSample fds(int n) {
+  ProbeSample s;
+  s.counters.push_back({"fd_eventfd", static_cast<double>(n), Unit::Count, true});
+  for (int i = 0; i < n; ++i) s.items["fds"]["fd " + std::to_string(10 + i)] = "anon_inode:[eventfd] (eventfd)";
+  return s;
+}
+}  // namespace
+
+TEST(LeakAnalysis, SlopeOfALine) {
+  EXPECT_DOUBLE_EQ(slope({1, 3, 5, 7}, 0), 2.0);
+  EXPECT_DOUBLE_EQ(slope({100, 0, 1, 2, 3}, 1), 1.0);
+  EXPECT_DOUBLE_EQ(slope({5}, 0), 0.0);
+}
+
+TEST(LeakAnalysis, OnePerCycleIsALeakAndNamesTheNewFds) {
+  SeriesSet s(2);
+  for (int c = 0; c < 10; ++c) {
+    auto p = fds(c);
+    s.add(p);
+    s.end_sample(&p);
+  }
+  auto leaks = s.leaks();
+  ASSERT_EQ(leaks.size(), 1u);
+  EXPECT_EQ(leaks[0]["counter"], "fd_eventfd");
+  EXPECT_NEAR(leaks[0]["slope"].get<double>(), 1.0, 1e-9);
+  ASSERT_FALSE(leaks[0]["new"].empty());
+  EXPECT_NE(leaks[0]["new"][0].get<std::string>().find("eventfd"), std::string::npos);
+}
+
+TEST(LeakAnalysis, WarmupGrowthAndASingleStepAreNotLeaks) {
+  SeriesSet s(4);
+  const double v[] = {0, 5, 10, 15, 20, 20, 20, 20, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28};
+  for (double x : v) {
+    s.add_counter("threads", x, Unit::Count, true);
+    s.end_sample(nullptr);
+  }
+  EXPECT_TRUE(s.leaks().empty());
+}
+
+TEST(LeakAnalysis, UnjudgedCountersNeverLeak) {
+  SeriesSet s(0);
+  for (int c = 0; c < 10; ++c) {
+    s.add_counter("rss_bytes", c * 1e6, Unit::Bytes, false);
+    s.end_sample(nullptr);
+  }
+  EXPECT_TRUE(s.leaks().empty());
+}
+
+TEST(LeakAnalysis, TooFewSamplesGiveNoVerdict) {
+  SeriesSet s(2);
+  for (int c = 0; c < 5; ++c) {
+    s.add_counter("threads", c, Unit::Count, true);
+    s.end_sample(nullptr);
+  }
+  EXPECT_TRUE(s.leaks().empty());
+}

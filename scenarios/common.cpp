@@ -1,0 +1,92 @@
+// common.cpp — see common.h.
+#include "common.h"
+
+#include <fmt/format.h>
+
+namespace threadlab::scn {
+
+namespace {
+struct ForeignArg {
+  const std::function<void(int)>* fn;
+  int i;
+};
+void* foreign_main(void* p) {
+  auto* a = static_cast<ForeignArg*>(p);
+  (*a->fn)(a->i);
+  return nullptr;
+}
+struct ManagedArg {
+  const std::function<void(int)>* fn;
+  int i;
+};
+void managed_main(void* p) {
+  auto* a = static_cast<ManagedArg*>(p);
+  (*a->fn)(a->i);
+}
+}  // namespace
+
+void run_foreign(int n, const std::function<void(int)>& fn) {
+  std::vector<pthread_t> t(static_cast<size_t>(n));
+  std::vector<ForeignArg> args(static_cast<size_t>(n));
+  std::vector<bool> started(static_cast<size_t>(n), false);
+  for (int i = 0; i < n; ++i) {
+    args[i] = {&fn, i};
+    started[i] = pthread_create(&t[i], nullptr, foreign_main, &args[i]) == 0;
+  }
+  for (int i = 0; i < n; ++i)
+    if (started[i]) pthread_join(t[i], nullptr);
+}
+
+bool run_managed(Context& ctx, int n, const char* name, const std::function<void(int)>& fn) {
+  std::vector<ManagedArg> args(static_cast<size_t>(n));
+  std::vector<tl_adapter_thread_id> ids;
+  bool ok = true;
+  for (int i = 0; i < n; ++i) {
+    args[i] = {&fn, i};
+    tl_adapter_thread_id id = 0;
+    if (ctx.ok(ctx.rt->spawn(name, managed_main, &args[i], &id), "spawn"))
+      ids.push_back(id);
+    else
+      ok = false;
+  }
+  for (auto id : ids) ok = ctx.ok(ctx.rt->join(id), "join") && ok;
+  return ok;
+}
+
+void Gate::wait_for(int step) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return step_ >= step; });
+}
+
+void Gate::advance_to(int step) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (step > step_) step_ = step;
+  }
+  cv_.notify_all();
+}
+
+bool tagged_push(Context& ctx, uint64_t tag, int count) {
+  for (int i = 0; i < count; ++i)
+    if (!ctx.ok(ctx.rt->value_push(tag_word(tag, static_cast<uint64_t>(i))), "value_push")) return false;
+  return true;
+}
+
+bool tagged_pop_check(Context& ctx, uint64_t tag, int count, const char* who) {
+  for (int i = count - 1; i >= 0; --i) {
+    uintptr_t w = 0;
+    if (!ctx.ok(ctx.rt->value_pop(&w), "value_pop")) return false;
+    uintptr_t want = tag_word(tag, static_cast<uint64_t>(i));
+    if (w != want) {
+      ctx.finding(Verdict::Scribble,
+                  fmt::format("{}: value stack of thread {} returned {:#x} where it pushed {:#x} "
+                              "(another thread's words: stacks shared or overwritten)",
+                              who, ctx.rt->self(), w, want),
+                  ctx.rt->self(), 0);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace threadlab::scn

@@ -1,0 +1,51 @@
+// common.h — helpers shared by scenarios: foreign threads (raw pthreads the
+// runtime did not create), a step gate for deterministic interleavings, and
+// the tagged value-stack check that exposes shared or scribbled stacks.
+//
+// Invariants:
+//   - Foreign threads are plain pthreads: the runtime learns of them only if
+//     they call back through the adapter.
+//   - tagged_push_pop pushes words that encode (tag, index) and checks every
+//     popped word; a word from another thread's tag means two threads share
+//     one stack (scribble), any other mismatch means corruption (scribble).
+#pragma once
+
+#include <pthread.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include <threadlab/scenario.h>
+
+namespace threadlab::scn {
+
+// Run fn(i) on n foreign threads; join them all before returning.
+void run_foreign(int n, const std::function<void(int)>& fn);
+
+// Run fn(i) on n managed threads through the adapter; join them all.
+// Returns false (with a finding) if a spawn or join failed.
+bool run_managed(Context& ctx, int n, const char* name, const std::function<void(int)>& fn);
+
+// Deterministic interleaving: threads wait for a step number, then advance.
+class Gate {
+ public:
+  void wait_for(int step);
+  void advance_to(int step);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int step_ = 0;
+};
+
+inline uintptr_t tag_word(uint64_t tag, uint64_t i) { return static_cast<uintptr_t>((tag << 20) ^ (i * 0x9e37u) ^ 0x5a5a0000u); }
+
+// Push `count` tagged words; returns false (finding recorded) on failure.
+bool tagged_push(Context& ctx, uint64_t tag, int count);
+// Pop `count` words and check they are the tagged words in reverse order.
+bool tagged_pop_check(Context& ctx, uint64_t tag, int count, const char* who);
+
+}  // namespace threadlab::scn
