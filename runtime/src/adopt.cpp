@@ -20,12 +20,14 @@
 
 #include "adopt.h"
 #include "current.h"
+#include "safepoint.h"
 #include "globals.h"
 #include "inject.h"
 #include "ledger.h"
 #include "os.h"
 #include "registry.h"
 #include "status.h"
+#include "world.h"
 
 namespace tl {
 
@@ -62,6 +64,7 @@ int adopt(Record** out) {
   // we hold the adoption lock re-enters adopt() and blocks on it forever.
   const bool block = !TL_INJECT(adoption_with_signals_unblocked);
   if (block) block_async_signals(&old);
+  world::lifecycle_enter();  // no stop-the-world while a record is born
   pthread_mutex_lock(&rt().adoption_mu);
   int rc = TL_OK;
   auto* r = new (std::nothrow) Record();
@@ -94,6 +97,7 @@ int adopt(Record** out) {
     r->callback_depth.store(1, std::memory_order_relaxed);
   }
   pthread_mutex_unlock(&rt().adoption_mu);
+  world::lifecycle_leave();
   if (block) pthread_sigmask(SIG_SETMASK, &old, nullptr);
   *out = r;
   return rc;
@@ -136,6 +140,7 @@ extern "C" int tl_callback_enter(void) {
     return fail(TL_ESTATE, "tl_callback_enter: thread %llu is %s", static_cast<unsigned long long>(r->id), state_name(s));
   }
   r->callback_depth.store(depth + 1, std::memory_order_relaxed);
+  safepoint_poll(r);
   return TL_OK;
 }
 
@@ -148,7 +153,10 @@ extern "C" int tl_callback_exit(void) {
   --depth;
   r->callback_depth.store(depth, std::memory_order_relaxed);
   if (r != rt().initial || current_record_by_key() == r) {
-    if (depth_was_foreign(r, depth)) r->move(State::Managed, State::Foreign);
+    if (depth_was_foreign(r, depth)) {
+      world::save_own_context(r);
+      r->move(State::Managed, State::Foreign);
+    }
   }
   return TL_OK;
 }

@@ -8,21 +8,52 @@
 #include "record.h"
 #include "registry.h"
 #include "slot.h"
+#include "gc/inhibit.h"
+#include "interrupt.h"
+#include "os.h"
+#include "world.h"
 
 namespace tl {
 
+void retire_stacks(Record* r);
+
 void thread_teardown(Record* r) {
+  // Close any without-GC scope the thread left open; the collection it
+  // deferred runs now, while the thread can still take part in it.
+  gc::close_scopes_of(r, /*may_collect=*/true);
+  // Shared side of the lifecycle lock: a thread never starts exiting while
+  // the world is stopped, so a stopper never signals a thread that is gone.
+  world::lifecycle_enter();
   State s = r->current_state();
+  if (s == State::Blocked) {
+    r->move(State::Blocked, State::Managed);
+    s = State::Managed;
+  }
   r->move(s, State::Exiting);
+  world::lifecycle_leave();
   r->callback_depth.store(0, std::memory_order_relaxed);
+  const bool adopted = r->flags & TL_FLAG_ADOPTED;
+  // DEFECT interrupt_during_exit: queued interrupts run after the stacks
+  // were retired (Clozure CL #517).
+  const bool late_interrupts = TL_INJECT(interrupt_during_exit);
+  if (!late_interrupts) drop_interrupts(r);
+  if (adopted) retire_stacks(r);
+  if (late_interrupts) run_interrupts(r);
   r->move(State::Exiting, State::Dead);
-  if (r->flags & TL_FLAG_ADOPTED) {
+  if (adopted) {
     // DEFECT adopted_record_not_released: the key destructor forgets the
     // adopted record; it stays registered (dead) with its stacks mapped.
     if (TL_INJECT(adopted_record_not_released)) return;
     ledger().records_adopted.fetch_sub(1, std::memory_order_relaxed);
     registry().retire(r);
   }
+}
+
+// An adopted thread's value and temp stacks are dead once it exits: make
+// them inaccessible at once (they are unmapped when the record is freed).
+void retire_stacks(Record* r) {
+  for (GuardedStack* st : {&r->value, &r->temp})
+    if (st->mapped()) os::protect(st->base, st->total, os::Prot::None);
 }
 
 void record_free(Record* r) {

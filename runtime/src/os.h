@@ -51,6 +51,18 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr,
 // Simulated failures: consume one pending failure of `call`, if any.
 bool should_fail(int call);
 
+// A reader-writer lock that does not starve writers (the stopper).
+void rwlock_init_writer_preferred(pthread_rwlock_t* lock);
+
+// From a signal handler's ucontext: the interrupted stack pointer, and its
+// general registers (up to max). Async-signal-safe.
+uintptr_t context_sp(const void* ucontext);
+unsigned context_regs(const void* ucontext, uintptr_t* out, unsigned max);
+
+// Futex-style wait and wake on a 32-bit word (runtime locks).
+void futex_wait(uint32_t* word, uint32_t expected);
+void futex_wake(uint32_t* word, int count);
+
 // Write all of buf to fd, retrying on EINTR. Async-signal-safe.
 void write_all(int fd, const char* buf, size_t len);
 

@@ -6,6 +6,13 @@
 // already holds; it adds no user reference, so nothing here deallocates it.
 #include <mach/mach.h>
 #include <pthread.h>
+#include <sys/ucontext.h>
+
+#include <cstdint>
+
+// libSystem's wait-on-address primitives (used by libc++ and Go's runtime).
+extern "C" int __ulock_wait(uint32_t operation, void* addr, uint64_t value, uint32_t timeout_us);
+extern "C" int __ulock_wake(uint32_t operation, void* addr, uint64_t wake_value);
 
 #include "os.h"
 
@@ -26,6 +33,39 @@ bool control_stack_bounds(Bounds* out) {
   out->hi = hi;
   out->lo = hi - size;
   return true;
+}
+
+void rwlock_init_writer_preferred(pthread_rwlock_t* lock) {
+  // Darwin's rwlock already queues readers behind a waiting writer.
+  pthread_rwlock_init(lock, nullptr);
+}
+
+uintptr_t context_sp(const void* ucontext) {
+  auto* uc = static_cast<const ucontext_t*>(ucontext);
+#if defined(__aarch64__) || defined(__arm64__)
+  return static_cast<uintptr_t>(__darwin_arm_thread_state64_get_sp(uc->uc_mcontext->__ss));
+#else
+  return static_cast<uintptr_t>(uc->uc_mcontext->__ss.__rsp);
+#endif
+}
+
+unsigned context_regs(const void* ucontext, uintptr_t* out, unsigned max) {
+  auto* uc = static_cast<const ucontext_t*>(ucontext);
+  const auto* ss = reinterpret_cast<const uint64_t*>(&uc->uc_mcontext->__ss);
+  unsigned words = sizeof(uc->uc_mcontext->__ss) / sizeof(uint64_t);
+  unsigned n = words < max ? words : max;
+  for (unsigned i = 0; i < n; ++i) out[i] = static_cast<uintptr_t>(ss[i]);
+  return n;
+}
+
+void futex_wait(uint32_t* word, uint32_t expected) {
+  constexpr uint32_t kCompareAndWait = 1;  // UL_COMPARE_AND_WAIT
+  __ulock_wait(kCompareAndWait, word, expected, 0);
+}
+
+void futex_wake(uint32_t* word, int count) {
+  constexpr uint32_t kCompareAndWait = 1, kWakeAll = 0x100;  // ULF_WAKE_ALL
+  __ulock_wake(kCompareAndWait | (count > 1 ? kWakeAll : 0), word, 0);
 }
 
 }  // namespace tl::os

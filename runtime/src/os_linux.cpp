@@ -1,6 +1,8 @@
 // os_linux.cpp — Linux parts of the platform interface: kernel tids and the
 // control-stack bounds glibc knows for the calling thread.
+#include <linux/futex.h>
 #include <pthread.h>
+#include <ucontext.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,6 +27,45 @@ bool control_stack_bounds(Bounds* out) {
   out->lo = reinterpret_cast<uintptr_t>(addr);
   out->hi = out->lo + size;
   return true;
+}
+
+void rwlock_init_writer_preferred(pthread_rwlock_t* lock) {
+  pthread_rwlockattr_t a;
+  pthread_rwlockattr_init(&a);
+  pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(lock, &a);
+  pthread_rwlockattr_destroy(&a);
+}
+
+uintptr_t context_sp(const void* ucontext) {
+  auto* uc = static_cast<const ucontext_t*>(ucontext);
+#if defined(__x86_64__)
+  return static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
+#elif defined(__aarch64__)
+  return static_cast<uintptr_t>(uc->uc_mcontext.sp);
+#else
+#error "threadlab: context_sp needs this architecture's ucontext layout"
+#endif
+}
+
+unsigned context_regs(const void* ucontext, uintptr_t* out, unsigned max) {
+  auto* uc = static_cast<const ucontext_t*>(ucontext);
+#if defined(__x86_64__)
+  unsigned n = NGREG < max ? NGREG : max;
+  for (unsigned i = 0; i < n; ++i) out[i] = static_cast<uintptr_t>(uc->uc_mcontext.gregs[i]);
+#elif defined(__aarch64__)
+  unsigned n = 31 < max ? 31 : max;
+  for (unsigned i = 0; i < n; ++i) out[i] = static_cast<uintptr_t>(uc->uc_mcontext.regs[i]);
+#endif
+  return n;
+}
+
+void futex_wait(uint32_t* word, uint32_t expected) {
+  syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+
+void futex_wake(uint32_t* word, int count) {
+  syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
 }
 
 }  // namespace tl::os

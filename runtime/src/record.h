@@ -26,8 +26,12 @@ namespace tl {
 
 constexpr uint64_t kRecordMagic = 0x7468726561644c62ull;  // "threadLb"
 constexpr uint64_t kDeadMagic = 0xdeadbeefdeadbeefull;
+constexpr unsigned kMaxSavedRegs = 40;
+constexpr unsigned kSizeClasses = 9;  // 16 .. 4096 bytes
 
 struct Slot;
+struct InterruptNode;
+struct CleanupNode;
 
 // A dynamic binding (special variable) pushed on the record's binding stack.
 struct Binding {
@@ -70,19 +74,37 @@ struct Record {
   uintptr_t* value_sp = nullptr;  // [owner] grows upward from value.lo
   uintptr_t temp_sp = 0;          // [owner]
 
-  // Suspension [any].
+  // Suspension (world.h). saved_* are written by the owner before it
+  // publishes acked_gen (release) and read by the stopper after it sees it.
   std::atomic<int> suspend_count{0};
-  std::atomic<uint64_t> suspend_generation{0};
-  std::atomic<uintptr_t> saved_sp{0};
-  ucontext_t saved_context;
-  bool context_valid = false;
-  std::atomic<uint32_t> pending_interrupts{0};
+  std::atomic<uint64_t> acked_gen{0};       // last stop generation acknowledged
+  uint64_t target_gen = 0;                  // [stopper] generation it is a target of
+  uint64_t signalled_gen = 0;               // [stopper] generation it was signalled in
+  std::atomic<bool> stopped_in_handler{false};
+  std::atomic<bool> suspend_pending{false}; // deferred by a no-interrupt window
+  std::atomic<uintptr_t> saved_sp{0};       // lowest live address of the control stack
+  uintptr_t saved_regs[kMaxSavedRegs] = {};
+  unsigned saved_reg_count = 0;
   std::atomic<int> no_interrupt_depth{0};
+
+  // Interrupts and kill (interrupt.cpp, kill.cpp).
+  std::atomic<InterruptNode*> interrupts{nullptr};
+  std::atomic<bool> kill_requested{false};
+  std::atomic<bool> kill_hard{false};
+  CleanupNode* cleanups = nullptr;  // [owner] innermost first
+  tl_lock* held_locks = nullptr;           // [owner] runtime locks held
+  std::atomic<tl_lock*> waiting_on{nullptr};  // lock it is blocked on (wait-for graph)
+  unsigned cleanups_run = 0;               // [owner] by the last kill/exit
+  unsigned locks_released = 0;             // [owner] by the last kill/exit
+  std::atomic<bool> kill_done{false};
+
+  // Managed heap: per-thread allocation buffers (gc/heap.cpp).
+  void* alloc_cache[kSizeClasses] = {};
+  int gc_inhibit_depth = 0;  // [owner] without_gcing nesting
 
   // Managed-code bookkeeping [owner].
   Binding* bindings = nullptr;
   CatchFrame* catch_frames = nullptr;
-  int gc_inhibit = 0;
   std::atomic<unsigned> callback_depth{0};  // written by the owner, read by lists
   uint64_t callback_prior_foreign[4] = {0, 0, 0, 0};  // bit d: depth d entered from FOREIGN
   int key_destructor_rounds = 0;
@@ -98,7 +120,9 @@ struct Record {
   std::atomic<bool> join_claimed{false};
 
   State current_state() const { return state_of(state.load(std::memory_order_acquire)); }
-  void move(State from, State to) { transition(state, from, to, id); }
+  // Checked transition that honours a pending stop (world.h): leaving a
+  // stopped state waits for the resume; leaving MANAGED acknowledges it.
+  void move(State from, State to);
   bool is_live() const { return magic == kRecordMagic; }
 };
 

@@ -11,6 +11,7 @@
 #include "registry.h"
 #include "slot.h"
 #include "status.h"
+#include "world.h"
 
 namespace tl {
 
@@ -36,6 +37,9 @@ extern "C" void tl_config_defaults(tl_config* cfg) {
   cfg->allow_adoption = 1;
   cfg->suspend_policy = TL_SUSPEND_PREEMPTIVE;
   cfg->stack_cache = 64;
+  cfg->suspend_timeout_ms = 5000;
+  cfg->suspend_resend_ms = 20;
+  cfg->hybrid_grace_us = 500;
 }
 
 extern "C" int tl_init(const tl_config* user) {
@@ -54,6 +58,9 @@ extern "C" int tl_init(const tl_config* user) {
     cfg.allow_adoption = user->allow_adoption;
     cfg.suspend_policy = user->suspend_policy;
     if (user->stack_cache) cfg.stack_cache = user->stack_cache;
+    if (user->suspend_timeout_ms) cfg.suspend_timeout_ms = user->suspend_timeout_ms;
+    if (user->suspend_resend_ms) cfg.suspend_resend_ms = user->suspend_resend_ms;
+    if (user->hybrid_grace_us) cfg.hybrid_grace_us = user->hybrid_grace_us;
   }
   size_t cs = cfg.control_stack_bytes;
   if (cs < (size_t{64} << 10) || (cs & (cs - 1)) != 0)
@@ -63,6 +70,7 @@ extern "C" int tl_init(const tl_config* user) {
   if (int rc = inject::enable_list(getenv("THREADLAB_INJECT")); rc != TL_OK) return rc;
 
   current_init();
+  world::init(cfg.suspend_policy, cfg.suspend_timeout_ms, cfg.suspend_resend_ms, cfg.hybrid_grace_us);
   slots_configure(cfg.control_stack_bytes, cfg.stack_cache, cfg.value_stack_bytes, cfg.temp_stack_bytes);
 
   auto* r = new (std::nothrow) Record();

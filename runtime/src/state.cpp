@@ -26,7 +26,8 @@ bool transition_allowed(State from, State to) {
   return f < kStateCount && t < kStateCount && kAllowed[f][t];
 }
 
-void transition(std::atomic<uint32_t>& word, State from, State to, uint64_t who) {
+bool try_transition(std::atomic<uint32_t>& word, State from, State to, uint64_t who,
+                    bool through_stop) {
   uint32_t cur = word.load(std::memory_order_acquire);
   for (;;) {
     if (!transition_allowed(from, to) || state_of(cur) != from) {
@@ -36,8 +37,9 @@ void transition(std::atomic<uint32_t>& word, State from, State to, uint64_t who)
           .dec(static_cast<int64_t>(who));
       fatal_error(m.c_str());
     }
+    if ((cur & kStopBit) && !through_stop) return false;
     uint32_t next = (cur & ~kStateMask) | static_cast<uint32_t>(to);
-    if (word.compare_exchange_weak(cur, next, std::memory_order_acq_rel)) return;
+    if (word.compare_exchange_weak(cur, next, std::memory_order_acq_rel)) return true;
   }
 }
 

@@ -34,6 +34,8 @@ enum class State : uint8_t {
 constexpr int kStateCount = 6;
 
 constexpr uint32_t kStateMask = 0xffu;
+// Set by a stopper on a record it is stopping (world.h); cleared at resume.
+constexpr uint32_t kStopBit = 0x100u;
 
 const char* state_name(State s);
 
@@ -44,7 +46,12 @@ inline State state_of(uint32_t word) { return static_cast<State>(word & kStateMa
 
 // Move *word from `from` to `to`, keeping the flag bits. A move that is not
 // in the table, or a word that is not in `from`, is a fatal invariant error
-// naming both states and `who`.
-void transition(std::atomic<uint32_t>& word, State from, State to, uint64_t who);
+// naming both states and `who`. Returns false, changing nothing, when the
+// stop bit is set and `through_stop` is false.
+bool try_transition(std::atomic<uint32_t>& word, State from, State to, uint64_t who,
+                    bool through_stop);
+inline void transition(std::atomic<uint32_t>& word, State from, State to, uint64_t who) {
+  try_transition(word, from, to, who, true);
+}
 
 }  // namespace tl

@@ -15,6 +15,9 @@
 #include <cstdio>
 
 #include "current.h"
+#include "kill.h"
+#include "safepoint.h"
+#include "world.h"
 #include "globals.h"
 #include "ledger.h"
 #include "os.h"
@@ -31,15 +34,29 @@ void* thread_main(void* p) {
   r->kernel_tid.store(os::kernel_tid(), std::memory_order_release);
   r->mach_port = os::mach_thread_port(r->pthread);
   set_current(r);
+  // Through the state gate: a thread created while the world is stopped
+  // waits here, before running any managed code.
   r->move(State::Creating, State::Managed);
-  pthread_sigmask(SIG_SETMASK, &r->start_mask, nullptr);
-  if (sigsetjmp(r->exit_env, 0) == 0) r->fn(r->arg);
-  // fn returned or tl_exit() jumped here. What runs from now on (C++
+  if (sigsetjmp(r->exit_env, 1) == 0) {
+    pthread_sigmask(SIG_SETMASK, &r->start_mask, nullptr);
+    safepoint_poll(r);  // a kill or interrupt sent while it was created
+    r->fn(r->arg);
+  }
+  // fn returned, or tl_exit / a kill jumped here. What runs from now on (C++
   // thread_local destructors, other keys' destructors) is foreign code; the
   // key destructor finishes the teardown.
   r->callback_depth.store(0, std::memory_order_relaxed);
+  r->no_interrupt_depth.store(0, std::memory_order_relaxed);
+  r->waiting_on.store(nullptr, std::memory_order_relaxed);
   State s = r->current_state();
-  if (s != State::Foreign) r->move(s, State::Foreign);
+  if (s == State::Blocked) {
+    r->move(State::Blocked, State::Managed);
+    s = State::Managed;
+  }
+  if (s == State::Managed) {
+    world::save_own_context(r);
+    r->move(State::Managed, State::Foreign);
+  }
   return nullptr;
 }
 
@@ -71,6 +88,9 @@ extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_
   arm_canaries_at(s->stack_lo);
   r->control_canaries = true;
   ledger().records_live.fetch_add(1, std::memory_order_relaxed);
+  // Shared side of the lifecycle lock: no stop-the-world begins while this
+  // thread is being created, so nobody is stopped inside pthread_create.
+  world::lifecycle_enter();
   registry().insert(r);
 
   pthread_attr_t attr;
@@ -86,8 +106,9 @@ extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_
   int e = os::thread_create(&pt, &attr, thread_main, r);
   pthread_sigmask(SIG_SETMASK, &r->start_mask, nullptr);
   pthread_attr_destroy(&attr);
+  world::lifecycle_leave();
   if (e != 0) {
-    r->move(State::Creating, State::Dead);
+    transition(r->state, State::Creating, State::Dead, r->id);
     registry().retire(r);
     return fail(TL_EAGAIN, "tl_spawn: pthread_create: %s", strerror(e));
   }
@@ -134,6 +155,7 @@ extern "C" int tl_join(tl_thread_id id) {
 extern "C" void tl_exit(void) {
   Record* r = current_record();
   if (!r || !(r->flags & TL_FLAG_SPAWNED)) tl_fatal("tl_exit called on a thread the runtime did not spawn");
+  r->cleanups_run = run_all_cleanups(r);
   siglongjmp(r->exit_env, 1);
 }
 

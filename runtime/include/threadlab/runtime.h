@@ -59,6 +59,9 @@ typedef struct tl_config {
   int allow_adoption;         /* foreign threads may call back (default 1) */
   int suspend_policy;         /* tl_suspend_policy */
   size_t stack_cache;         /* spare thread slots kept for reuse, 0 = 64 */
+  unsigned suspend_timeout_ms; /* give up a stop-the-world after this, 0 = 5000 */
+  unsigned suspend_resend_ms;  /* resend an unanswered suspend signal, 0 = 20 */
+  unsigned hybrid_grace_us;    /* hybrid: signal managed threads after, 0 = 500 */
 } tl_config;
 
 /* Fills *cfg with the defaults. */
@@ -134,6 +137,108 @@ unsigned tl_callback_depth(void);
 int tl_value_push(uintptr_t word);
 int tl_value_pop(uintptr_t *word);
 size_t tl_value_depth(void);
+
+/* ---- stop the world ------------------------------------------------- */
+/* Stop every other thread that has a record, whatever its state, and save
+ * where each stopped; nests (the world restarts at the matching resume).
+ * Errors: TL_EUNKNOWN (caller has no record), TL_ETIMEDOUT (a thread never
+ * answered: tl_last_error names it and its state; the world is resumed). */
+int tl_suspend_others(void);
+/* TL_EUNBALANCED when the caller did not stop the world. */
+int tl_resume_others(void);
+/* 1 while some thread holds the world stopped. */
+int tl_world_is_stopped(void);
+
+/* Safe points and the states around foreign code (both policies):
+ * tl_safepoint polls for a pending stop, interrupt or kill; foreign and
+ * blocking regions may be stopped without a signal and cannot return to
+ * managed code while the world is stopped; a no-interrupt window defers
+ * stops and interrupts until it closes. */
+int tl_safepoint(void);
+int tl_foreign_begin(void);
+int tl_foreign_end(void);
+int tl_blocking_begin(void);
+int tl_blocking_end(void);
+int tl_no_interrupt_begin(void);
+int tl_no_interrupt_end(void);
+
+typedef struct tl_suspend_stats {
+  uint64_t stops;              /* completed stop-the-worlds */
+  uint64_t signals_sent;       /* suspend signals (first sends) */
+  uint64_t resends;            /* suspend signals sent again */
+  uint64_t stopped_by_state;   /* targets stopped by a state change */
+  uint64_t stopped_at_safepoint; /* targets that stopped themselves */
+  uint64_t stopped_by_signal;  /* targets stopped in the signal handler */
+  uint64_t deferred;           /* stops deferred by a no-interrupt window */
+  uint64_t timeouts;           /* stops abandoned with a diagnosis */
+} tl_suspend_stats;
+int tl_get_suspend_stats(tl_suspend_stats *out);
+/* Simulate lost suspend signals: drop every nth one sent (0 = off). The
+ * resend path must recover them. */
+void tl_debug_drop_suspend_signals(unsigned every_nth);
+
+/* ---- managed heap and collector ------------------------------------- */
+/* Allocate zeroed managed memory (at most 4096 bytes); NULL when out of
+ * memory. Objects are found conservatively: any word on a thread's stacks
+ * or saved registers, or inside a reachable object, that points into one
+ * keeps it alive. */
+void *tl_gc_alloc(size_t bytes);
+/* Collect now: TL_OK when it ran, TL_GC_DEFERRED when some thread is in a
+ * without-GC scope (the collection then runs exactly once when the last
+ * such scope ends). */
+#define TL_GC_DEFERRED 1
+int tl_gc_collect(void);
+int tl_without_gcing_begin(void);
+int tl_without_gcing_end(void); /* TL_EUNBALANCED without a begin */
+/* 1 if p is the start of (or inside) a live managed object. */
+int tl_gc_is_live(const void *p);
+/* Extra roots: a word the collector reads at every collection. */
+int tl_gc_add_root(void **slot);
+int tl_gc_remove_root(void **slot);
+typedef struct tl_gc_stats {
+  uint64_t collections;
+  uint64_t deferred_requests;
+  uint64_t live_objects;
+  uint64_t live_bytes;
+  uint64_t freed_objects; /* since init */
+  uint64_t heap_bytes;    /* mapped for the heap */
+} tl_gc_stats;
+int tl_gc_get_stats(tl_gc_stats *out);
+/* Byte pattern written over freed objects (a use of one reads this). */
+#define TL_GC_POISON 0xDBu
+
+/* ---- cleanups, interrupts and kill ----------------------------------- */
+/* Cleanup handlers run, innermost first, when the thread is killed or calls
+ * tl_exit; tl_cleanup_pop(1) runs the innermost one now. */
+int tl_cleanup_push(void (*fn)(void *), void *arg);
+int tl_cleanup_pop(int run);
+/* Run fn(arg) on the target at its next safe point (never inside foreign
+ * code, a no-interrupt window, or its teardown). */
+int tl_interrupt(tl_thread_id target, void (*fn)(void *), void *arg);
+
+typedef struct tl_kill_report {
+  int hard;               /* 1: the target never reached a safe point */
+  unsigned cleanups_run;  /* cleanup handlers run on the target */
+  unsigned locks_released;/* runtime locks it held, released */
+  int state_at_kill;      /* tl_state when the kill was requested */
+  char text[256];         /* what the kill cost, in words */
+} tl_kill_report;
+/* Kill a spawned thread: unwind its cleanups, release its runtime locks and
+ * end it, within timeout_ms; then (hard kill) end it from a signal handler
+ * wherever it is, abandoning foreign frames. The target is still joined by
+ * tl_join. report may be NULL. */
+int tl_kill(tl_thread_id target, unsigned timeout_ms, tl_kill_report *report);
+
+/* ---- runtime locks (owner recorded, released by kill) ---------------- */
+typedef struct tl_lock {
+  uint32_t word;          /* 0 free, 1 held, 2 held with waiters */
+  uint32_t pad;
+  tl_thread_id owner;
+  struct tl_lock *next_held; /* owner's list of held locks */
+} tl_lock;
+#define TL_LOCK_INIT {0, 0, 0, 0}
+int tl_lock_acquire(tl_lock *lock);
+int tl_lock_release(tl_lock *lock); /* TL_ESTATE if the caller is not the owner */
 
 /* ---- self-reported counters (the runtime's own ledger) --------------- */
 typedef struct tl_counters {

@@ -1,0 +1,175 @@
+// kill.cpp — cleanups, tl_exit's unwinding, and tl_kill (see kill.h).
+#include "kill.h"
+
+#include <time.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "current.h"
+#include "gc/inhibit.h"
+#include "globals.h"
+#include "inject.h"
+#include "os.h"
+#include "record.h"
+#include "registry.h"
+#include "status.h"
+#include "suspend_mech.h"
+
+namespace tl {
+
+unsigned run_all_cleanups(Record* r) {
+  unsigned n = 0;
+  while (CleanupNode* c = r->cleanups) {
+    r->cleanups = c->prev;
+    r->temp_sp = reinterpret_cast<uintptr_t>(c);
+    c->fn(c->arg);
+    ++n;
+  }
+  return n;
+}
+
+unsigned release_held_locks(Record* r) {
+  // Async-signal-safe: atomic stores and a futex wake only.
+  unsigned n = 0;
+  while (tl_lock* l = r->held_locks) {
+    r->held_locks = l->next_held;
+    l->next_held = nullptr;
+    __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+    if (__atomic_exchange_n(&l->word, 0u, __ATOMIC_RELEASE) == 2) os::futex_wake(&l->word, 1);
+    ++n;
+  }
+  return n;
+}
+
+[[noreturn]] void kill_unwind(Record* r) {
+  r->kill_requested.store(false, std::memory_order_relaxed);
+  r->cleanups_run = run_all_cleanups(r);
+  // DEFECT kill_keeps_locks: the killed thread's runtime locks stay held.
+  r->locks_released = TL_INJECT(kill_keeps_locks) ? 0 : release_held_locks(r);
+  gc::close_scopes_of(r, /*may_collect=*/true);
+  r->no_interrupt_depth.store(0, std::memory_order_relaxed);
+  r->kill_done.store(true, std::memory_order_release);
+  siglongjmp(r->exit_env, 3);
+}
+
+[[noreturn]] void hard_kill_from_handler(Record* r) {
+  // Runs in the suspend signal's handler: no allocation, no locks.
+  r->kill_hard.store(false, std::memory_order_relaxed);
+  r->cleanups_run = 0;
+  r->cleanups = nullptr;
+  r->temp_sp = r->temp.lo;
+  r->locks_released = TL_INJECT(kill_keeps_locks) ? 0 : release_held_locks(r);
+  gc::close_scopes_of(r, /*may_collect=*/false);
+  r->no_interrupt_depth.store(0, std::memory_order_relaxed);
+  r->kill_done.store(true, std::memory_order_release);
+  siglongjmp(r->exit_env, 2);
+}
+
+}  // namespace tl
+
+using namespace tl;
+
+namespace {
+uint64_t now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000u + static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
+}
+
+// Wait until the target finished its kill or died; true if it did.
+bool wait_done(Record* r, uint64_t deadline_ms) {
+  while (!r->kill_done.load(std::memory_order_acquire) && r->current_state() != State::Dead) {
+    if (now_ms() >= deadline_ms) return false;
+    timespec ts{0, 200 * 1000};
+    nanosleep(&ts, nullptr);
+  }
+  return true;
+}
+}  // namespace
+
+extern "C" int tl_cleanup_push(void (*fn)(void*), void* arg) {
+  Record* r = current_record();
+  if (!r) return fail(TL_EUNKNOWN, "tl_cleanup_push: the calling thread has no record");
+  if (!fn) return fail(TL_EINVAL, "tl_cleanup_push: fn is NULL");
+  uintptr_t at = (r->temp_sp + alignof(CleanupNode) - 1) & ~(uintptr_t)(alignof(CleanupNode) - 1);
+  if (at + sizeof(CleanupNode) > r->temp.hi)
+    return fail(TL_ENOMEM, "tl_cleanup_push: temp stack of thread %llu is full", static_cast<unsigned long long>(r->id));
+  auto* c = reinterpret_cast<CleanupNode*>(at);
+  c->prev = r->cleanups;
+  c->fn = fn;
+  c->arg = arg;
+  r->cleanups = c;
+  r->temp_sp = at + sizeof(CleanupNode);
+  return TL_OK;
+}
+
+extern "C" int tl_cleanup_pop(int run) {
+  Record* r = current_record();
+  if (!r) return fail(TL_EUNKNOWN, "tl_cleanup_pop: the calling thread has no record");
+  CleanupNode* c = r->cleanups;
+  if (!c) return fail(TL_EUNBALANCED, "tl_cleanup_pop: no cleanup pushed on thread %llu", static_cast<unsigned long long>(r->id));
+  r->cleanups = c->prev;
+  r->temp_sp = reinterpret_cast<uintptr_t>(c);
+  if (run) c->fn(c->arg);
+  return TL_OK;
+}
+
+extern "C" int tl_kill(tl_thread_id target, unsigned timeout_ms, tl_kill_report* report) {
+  TL_REQUIRE_INIT();
+  Record* self = current_record();
+  if (self && self->id == target) return fail(TL_EINVAL, "tl_kill: thread %llu cannot kill itself (use tl_exit)", static_cast<unsigned long long>(target));
+  registry().lock();
+  Record* r = registry().find_by_id_locked(target);
+  if (!r) {
+    registry().unlock();
+    return fail(TL_ENOTHREAD, "tl_kill: no thread %llu", static_cast<unsigned long long>(target));
+  }
+  State s = r->current_state();
+  if (!(r->flags & TL_FLAG_SPAWNED)) {
+    registry().unlock();
+    return fail(TL_EINVAL, "tl_kill: thread %llu was not spawned by the runtime; adopted threads belong to foreign code", static_cast<unsigned long long>(target));
+  }
+  if (s == State::Dead || s == State::Exiting || r->join_claimed.load()) {
+    registry().unlock();
+    return fail(TL_ESTATE, "tl_kill: thread %llu is already %s", static_cast<unsigned long long>(target), state_name(s));
+  }
+  // Keep the record from being joined and freed while we watch it.
+  r->join_claimed.store(true);
+  r->kill_done.store(false, std::memory_order_relaxed);
+  r->kill_requested.store(true, std::memory_order_release);
+  registry().unlock();
+
+  const bool was_managed = self && self->current_state() == State::Managed;
+  if (was_managed) tl_blocking_begin();
+  bool done = wait_done(r, now_ms() + timeout_ms);
+  bool hard = false;
+  if (!done && r->current_state() != State::Dead) {
+    hard = true;
+    mech::request_hard_kill(r);
+    done = wait_done(r, now_ms() + (timeout_ms > 1000 ? timeout_ms : 1000));
+  }
+  if (was_managed) tl_blocking_end();
+  registry().lock();
+  r->join_claimed.store(false);
+  registry().unlock();
+  if (report) {
+    std::memset(report, 0, sizeof *report);
+    report->hard = hard ? 1 : 0;
+    report->cleanups_run = r->cleanups_run;
+    report->locks_released = r->locks_released;
+    report->state_at_kill = static_cast<int>(s);
+    if (!hard)
+      std::snprintf(report->text, sizeof report->text,
+                    "thread %llu killed at a safe point: %u cleanup(s) run, %u runtime lock(s) released",
+                    static_cast<unsigned long long>(target), report->cleanups_run, report->locks_released);
+    else
+      std::snprintf(report->text, sizeof report->text,
+                    "thread %llu never reached a safe point in %u ms (%s): ended from a signal handler; "
+                    "cleanups not run, foreign frames abandoned (anything they held is lost), %u runtime lock(s) released",
+                    static_cast<unsigned long long>(target), timeout_ms, state_name(s), report->locks_released);
+  }
+  gc::run_pending_if_uninhibited();
+  if (!done) return fail(TL_ETIMEDOUT, "tl_kill: thread %llu did not end even after a hard kill", static_cast<unsigned long long>(target));
+  return TL_OK;
+}

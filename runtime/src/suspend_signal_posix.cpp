@@ -1,0 +1,134 @@
+// suspend_signal_posix.cpp — the preemptive stop by signal handshake
+// (Linux and other POSIX systems; Apple uses suspend_darwin.cpp).
+//
+// SIG_SUSPEND's handler runs on the target. It allocates nothing and takes
+// no lock (a stopped thread could hold any of them): it reads its record
+// through initial-exec TLS, copies registers out of the ucontext, publishes
+// acked_gen, posts the ack semaphore (sem_post is async-signal-safe), and
+// waits in sigsuspend until resume_gen reaches its generation. SIG_RESUME
+// is blocked while the handler runs and only sigsuspend unblocks it, so a
+// resume sent before the target waits stays pending instead of being lost.
+#include <errno.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <time.h>
+
+#include "current.h"
+#include "inject.h"
+#include "kill.h"
+#include "os.h"
+#include "suspend_mech.h"
+#include "world.h"
+
+namespace tl::mech {
+namespace {
+
+#if defined(SIGPWR)
+constexpr int kSuspendSignal = SIGPWR;
+#else
+constexpr int kSuspendSignal = SIGUSR1;
+#endif
+constexpr int kResumeSignal = SIGXCPU;
+
+sem_t g_ack;
+
+void on_resume(int) {}
+
+void on_suspend(int, siginfo_t*, void* uc) {
+  const int saved_errno = errno;
+  Record* r = current_record();
+  if (!r) {
+    errno = saved_errno;
+    return;
+  }
+  if (r->kill_hard.load(std::memory_order_acquire)) hard_kill_from_handler(r);  // does not return
+  const uint64_t gen = world::stop_gen();
+  r->stopped_in_handler.store(true, std::memory_order_seq_cst);
+  if (world::resume_gen() >= gen || r->acked_gen.load(std::memory_order_acquire) >= gen) {
+    // Stale (the stop ended) or repeated (a resend after our ack).
+    r->stopped_in_handler.store(false, std::memory_order_relaxed);
+    errno = saved_errno;
+    return;
+  }
+  if (r->no_interrupt_depth.load(std::memory_order_acquire) > 0 && !TL_INJECT(suspend_during_no_interrupt)) {
+    // Defer: the window closes with a self-stop (safepoint.cpp).
+    r->suspend_pending.store(true, std::memory_order_release);
+    r->stopped_in_handler.store(false, std::memory_order_relaxed);
+    world::stats().deferred.fetch_add(1, std::memory_order_relaxed);
+    errno = saved_errno;
+    return;
+  }
+  r->saved_reg_count = os::context_regs(uc, r->saved_regs, kMaxSavedRegs);
+  r->saved_sp.store(os::context_sp(uc), std::memory_order_release);
+  world::stats().by_signal.fetch_add(1, std::memory_order_relaxed);
+  world::acknowledge(r, gen);
+
+  sigset_t wait_mask;
+  sigfillset(&wait_mask);
+  sigdelset(&wait_mask, kResumeSignal);
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) sigdelset(&wait_mask, sig);
+  if (TL_INJECT(resume_without_generation)) {
+    // DEFECT resume_without_generation: unblock the resume signal, then
+    // wait for "the next" one without checking whether it already came.
+    sigset_t resume;
+    sigemptyset(&resume);
+    sigaddset(&resume, kResumeSignal);
+    pthread_sigmask(SIG_UNBLOCK, &resume, nullptr);
+    sched_yield();
+    sigsuspend(&wait_mask);
+  } else {
+    while (world::resume_gen() < gen) sigsuspend(&wait_mask);
+  }
+  r->stopped_in_handler.store(false, std::memory_order_release);
+  errno = saved_errno;
+}
+
+Sent send(Record* r) {
+  if (world::drop_this_signal()) return Sent::Pending;  // simulated loss
+  int e = pthread_kill(r->pthread, kSuspendSignal);
+  return e == ESRCH ? Sent::Gone : Sent::Pending;
+}
+
+}  // namespace
+
+bool install() {
+  if (sem_init(&g_ack, 0, 0) != 0) return false;
+  struct sigaction sa = {};
+  sa.sa_sigaction = on_suspend;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigfillset(&sa.sa_mask);  // nothing else runs on top of a stopped thread
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) sigdelset(&sa.sa_mask, sig);
+  if (sigaction(kSuspendSignal, &sa, nullptr) != 0) return false;
+  struct sigaction ra = {};
+  ra.sa_handler = on_resume;
+  ra.sa_flags = SA_RESTART;
+  sigemptyset(&ra.sa_mask);
+  return sigaction(kResumeSignal, &ra, nullptr) == 0;
+}
+
+Sent request_stop(Record* r, uint64_t) { return send(r); }
+Sent resend(Record* r, uint64_t) { return send(r); }
+
+void release(Record* r) {
+  if (r->stopped_in_handler.load(std::memory_order_seq_cst)) pthread_kill(r->pthread, kResumeSignal);
+}
+
+bool request_hard_kill(Record* r) {
+  r->kill_hard.store(true, std::memory_order_release);
+  return pthread_kill(r->pthread, kSuspendSignal) == 0;
+}
+
+void ack_post() { sem_post(&g_ack); }
+
+void ack_wait(unsigned us) {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_nsec += static_cast<long>(us) * 1000;
+  while (ts.tv_nsec >= 1000000000L) {
+    ts.tv_nsec -= 1000000000L;
+    ++ts.tv_sec;
+  }
+  sem_timedwait(&g_ack, &ts);
+}
+
+}  // namespace tl::mech

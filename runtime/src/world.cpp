@@ -1,0 +1,281 @@
+// world.cpp — the stopper's side of stop-the-world (see world.h).
+#include "world.h"
+
+#include <time.h>
+
+#include <cstdio>
+
+#include "current.h"
+#include "inject.h"
+#include "os.h"
+#include "registry.h"
+#include "regs.h"
+#include "status.h"
+#include "suspend_mech.h"
+#include "threadlab/runtime.h"
+
+namespace tl::world {
+
+std::atomic<unsigned> g_drop_every{0};
+
+namespace {
+int g_policy = TL_SUSPEND_PREEMPTIVE;
+unsigned g_timeout_ms = 5000, g_resend_ms = 20, g_grace_us = 500;
+pthread_rwlock_t g_lifecycle;
+std::atomic<uint64_t> g_stop_gen{0}, g_resume_gen{0};
+std::atomic<Record*> g_stopper{nullptr};
+int g_depth = 0;  // [stopper]
+pthread_mutex_t g_park_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t g_park_cv;
+std::atomic<unsigned> g_sent{0};
+Stats g_stats;
+
+uint64_t now_us() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+bool safe_state(State s) { return s == State::Creating || s == State::Foreign || s == State::Blocked; }
+
+// Ask one target to stop. Runs with the registry lock held; allocates nothing.
+void ask(Record* r, uint64_t gen, bool exiting_defect) {
+  r->target_gen = gen;
+  r->signalled_gen = 0;
+  r->suspend_count.fetch_add(1, std::memory_order_relaxed);
+  uint32_t cur = r->state.load(std::memory_order_acquire);
+  State s = state_of(cur);
+  if (exiting_defect) {
+    // DEFECT suspend_ignores_exiting: signal a thread that is exiting (or
+    // gone) and wait for an acknowledgement it will never send.
+    r->signalled_gen = gen;
+    mech::request_stop(r, gen);
+    return;
+  }
+  if (g_policy == TL_SUSPEND_HYBRID || s == State::Creating) {
+    for (;;) {
+      if (r->state.compare_exchange_weak(cur, cur | kStopBit, std::memory_order_acq_rel)) break;
+    }
+    if (safe_state(state_of(cur))) {
+      // Stopped by the state change alone: it cannot return to managed
+      // code, and its registers and sp were saved when it left it.
+      r->acked_gen.store(gen, std::memory_order_release);
+      g_stats.by_state.fetch_add(1, std::memory_order_relaxed);
+    }
+    return;  // MANAGED: a request, answered at its next safepoint
+  }
+  r->signalled_gen = gen;
+  g_stats.signals_sent.fetch_add(1, std::memory_order_relaxed);
+  if (mech::request_stop(r, gen) == mech::Sent::Gone) {
+    r->target_gen = 0;  // exited meanwhile: nothing to wait for
+    r->suspend_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+bool is_target(Record* r, uint64_t gen) { return r->target_gen == gen; }
+
+// Restart every target of `gen` and release the stopper's locks.
+void restart(uint64_t gen) {
+  g_resume_gen.store(gen, std::memory_order_seq_cst);
+  registry().for_each_locked([&](Record* r) {
+    if (!is_target(r, gen)) return;
+    r->target_gen = 0;
+    r->suspend_count.fetch_sub(1, std::memory_order_relaxed);
+    r->suspend_pending.store(false, std::memory_order_relaxed);
+    r->state.fetch_and(~kStopBit, std::memory_order_acq_rel);
+    if (r->stopped_in_handler.load(std::memory_order_acquire) || r->signalled_gen == gen) mech::release(r);
+  });
+  pthread_mutex_lock(&g_park_mu);
+  pthread_cond_broadcast(&g_park_cv);
+  pthread_mutex_unlock(&g_park_mu);
+  g_depth = 0;
+  g_stopper.store(nullptr, std::memory_order_release);
+  registry().set_world_stopped(false);
+  registry().unlock();
+  pthread_rwlock_unlock(&g_lifecycle);
+}
+
+struct Laggard {
+  tl_thread_id id;
+  int64_t tid;
+  State state;
+  bool deferred;
+  char name[TL_NAME_MAX];
+};
+
+}  // namespace
+
+void init(int policy, unsigned timeout_ms, unsigned resend_ms, unsigned grace_us) {
+  g_policy = policy;
+  if (timeout_ms) g_timeout_ms = timeout_ms;
+  if (resend_ms) g_resend_ms = resend_ms;
+  if (grace_us) g_grace_us = grace_us;
+  os::rwlock_init_writer_preferred(&g_lifecycle);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_cond_init(&g_park_cv, &ca);
+  pthread_condattr_destroy(&ca);
+  mech::install();
+}
+
+void lifecycle_enter() { pthread_rwlock_rdlock(&g_lifecycle); }
+void lifecycle_leave() { pthread_rwlock_unlock(&g_lifecycle); }
+
+bool stopped() { return g_stopper.load(std::memory_order_acquire) != nullptr; }
+Record* stopper() { return g_stopper.load(std::memory_order_acquire); }
+uint64_t stop_gen() { return g_stop_gen.load(std::memory_order_acquire); }
+uint64_t resume_gen() { return g_resume_gen.load(std::memory_order_seq_cst); }
+Stats& stats() { return g_stats; }
+
+bool drop_this_signal() {
+  unsigned n = g_drop_every.load(std::memory_order_relaxed);
+  if (TL_INJECT(drop_every_nth_signal) && n == 0) n = 3;
+  if (n == 0) return false;
+  return g_sent.fetch_add(1, std::memory_order_relaxed) % n == n - 1;
+}
+
+void acknowledge(Record* r, uint64_t gen) {
+  r->acked_gen.store(gen, std::memory_order_release);
+  mech::ack_post();
+}
+
+void save_own_context(Record* r) {
+  r->saved_reg_count = capture_callee_saved(r->saved_regs, kMaxSavedRegs);
+  r->saved_sp.store(current_sp(), std::memory_order_release);
+}
+
+void stop_self(Record* r) {
+  uint64_t gen = stop_gen();
+  if (resume_gen() >= gen || r->acked_gen.load(std::memory_order_acquire) >= gen) return;
+  save_own_context(r);
+  g_stats.at_safepoint.fetch_add(1, std::memory_order_relaxed);
+  acknowledge(r, gen);
+  pthread_mutex_lock(&g_park_mu);
+  while (resume_gen() < gen) pthread_cond_wait(&g_park_cv, &g_park_mu);
+  pthread_mutex_unlock(&g_park_mu);
+}
+
+void park_until_clear(Record* r) {
+  pthread_mutex_lock(&g_park_mu);
+  while (r->state.load(std::memory_order_acquire) & kStopBit) pthread_cond_wait(&g_park_cv, &g_park_mu);
+  pthread_mutex_unlock(&g_park_mu);
+}
+
+int suspend_others() {
+  Record* self = current_record();
+  if (!self || self->magic != kRecordMagic)
+    return fail(TL_EUNKNOWN, "tl_suspend_others: the calling thread (tid %lld) has no record",
+                static_cast<long long>(os::kernel_tid()));
+  if (g_stopper.load(std::memory_order_acquire) == self) {
+    ++g_depth;
+    uint64_t gen = stop_gen();
+    registry().for_each_locked([&](Record* r) {
+      if (is_target(r, gen)) r->suspend_count.fetch_add(1, std::memory_order_relaxed);
+    });
+    return TL_OK;
+  }
+  // Wait for the world as a blocked thread: a concurrent stopper may stop
+  // us by state (hybrid) or signal (preemptive) meanwhile.
+  const bool was_managed = self->current_state() == State::Managed;
+  if (was_managed) {
+    save_own_context(self);
+    self->move(State::Managed, State::Blocked);
+  }
+  pthread_rwlock_wrlock(&g_lifecycle);
+  if (was_managed) self->move(State::Blocked, State::Managed);
+  registry().lock();
+  const uint64_t gen = g_stop_gen.fetch_add(1, std::memory_order_acq_rel) + 1;
+  g_stopper.store(self, std::memory_order_release);
+  registry().set_world_stopped(true);
+  const bool exiting_defect = TL_INJECT(suspend_ignores_exiting);
+
+  registry().for_each_locked([&](Record* r) {
+    if (r == self) return;
+    State s = r->current_state();
+    bool gone = s == State::Exiting || s == State::Dead;
+    if (gone && !exiting_defect) return;
+    ask(r, gen, gone && exiting_defect);
+  });
+
+  const uint64_t start = now_us();
+  const uint64_t deadline = start + uint64_t{g_timeout_ms} * 1000u;
+  uint64_t next_resend = start + uint64_t{g_resend_ms} * 1000u;
+  const uint64_t grace_at = start + g_grace_us;
+  const bool resend_allowed = !TL_INJECT(drop_every_nth_signal);
+  for (;;) {
+    bool all = true;
+    registry().for_each_locked([&](Record* r) {
+      if (is_target(r, gen) && r->acked_gen.load(std::memory_order_acquire) < gen) all = false;
+    });
+    if (all) break;
+    const uint64_t t = now_us();
+    if (g_policy == TL_SUSPEND_HYBRID && t >= grace_at) {
+      registry().for_each_locked([&](Record* r) {
+        if (!is_target(r, gen) || r->signalled_gen == gen || r->acked_gen.load(std::memory_order_acquire) >= gen) return;
+        if (r->current_state() != State::Managed) return;
+        r->signalled_gen = gen;
+        g_stats.signals_sent.fetch_add(1, std::memory_order_relaxed);
+        mech::request_stop(r, gen);
+      });
+    }
+    if (t >= next_resend && resend_allowed) {
+      registry().for_each_locked([&](Record* r) {
+        if (!is_target(r, gen) || r->signalled_gen != gen || r->acked_gen.load(std::memory_order_acquire) >= gen) return;
+        if (r->suspend_pending.load(std::memory_order_acquire)) return;  // deferred, not lost
+        g_stats.resends.fetch_add(1, std::memory_order_relaxed);
+        if (mech::resend(r, gen) == mech::Sent::Gone) r->acked_gen.store(gen, std::memory_order_release);
+      });
+      next_resend = t + uint64_t{g_resend_ms} * 1000u;
+    }
+    if (t >= deadline) {
+      // Name who never answered, without allocating while the world is
+      // stopped; format the message after the restart.
+      Laggard lag[4];
+      unsigned nlag = 0, total = 0;
+      registry().for_each_locked([&](Record* r) {
+        if (!is_target(r, gen) || r->acked_gen.load(std::memory_order_acquire) >= gen) return;
+        if (nlag < 4) {
+          Laggard& l = lag[nlag++];
+          l.id = r->id;
+          l.tid = r->kernel_tid.load(std::memory_order_relaxed);
+          l.state = r->current_state();
+          l.deferred = r->suspend_pending.load(std::memory_order_relaxed);
+          for (unsigned i = 0; i < TL_NAME_MAX; ++i) l.name[i] = r->name[i];
+        }
+        ++total;
+      });
+      restart(gen);
+      g_stats.timeouts.fetch_add(1, std::memory_order_relaxed);
+      char what[512];
+      int n = std::snprintf(what, sizeof what, "%u thread(s) never answered in %u ms:", total, g_timeout_ms);
+      for (unsigned i = 0; i < nlag && n > 0 && static_cast<size_t>(n) < sizeof what; ++i)
+        n += std::snprintf(what + n, sizeof what - static_cast<size_t>(n), " thread %llu '%s' (tid %lld, %s%s)",
+                           static_cast<unsigned long long>(lag[i].id), lag[i].name, static_cast<long long>(lag[i].tid),
+                           state_name(lag[i].state), lag[i].deferred ? ", inside a no-interrupt window" : "");
+      return fail(TL_ETIMEDOUT, "tl_suspend_others: %s; the world was resumed", what);
+    }
+    uint64_t wait = 1000;
+    if (g_policy == TL_SUSPEND_HYBRID && t < grace_at && grace_at - t < wait) wait = grace_at - t;
+    mech::ack_wait(static_cast<unsigned>(wait));
+  }
+  g_depth = 1;
+  g_stats.stops.fetch_add(1, std::memory_order_relaxed);
+  return TL_OK;
+}
+
+int resume_others() {
+  Record* self = current_record();
+  if (!self || g_stopper.load(std::memory_order_acquire) != self)
+    return fail(TL_EUNBALANCED, "tl_resume_others: the calling thread did not stop the world");
+  const uint64_t gen = stop_gen();
+  if (--g_depth > 0) {
+    registry().for_each_locked([&](Record* r) {
+      if (is_target(r, gen)) r->suspend_count.fetch_sub(1, std::memory_order_relaxed);
+    });
+    return TL_OK;
+  }
+  restart(gen);
+  return TL_OK;
+}
+
+}  // namespace tl::world
