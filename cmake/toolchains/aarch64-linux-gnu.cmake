@@ -1,0 +1,19 @@
+# Cross toolchain: Linux aarch64 with Debian's g++-aarch64-linux-gnu.
+#
+# Libraries come from Debian multiarch (`ci/setup cross` adds arm64 and
+# installs the :arm64 -dev packages into /usr/lib/aarch64-linux-gnu, where the
+# Debian cross compiler already looks). Arch-independent headers (CLI11,
+# nlohmann-json) are found in /usr/include as usual.
+# Binaries run under qemu-user: CMAKE_CROSSCOMPILING_EMULATOR is used by CTest
+# and by gtest_discover_tests, so `ctest --preset aarch64` runs on x86_64.
+# Invariant: no x86_64 library can be linked (find_* never look in the host's
+# multiarch dir because CMAKE_LIBRARY_ARCHITECTURE is aarch64-linux-gnu).
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
+set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
+# -L: the cross libc and libstdc++ live in /usr/aarch64-linux-gnu; anything
+# not found there (multiarch libraries) falls back to the host path.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
