@@ -13,3 +13,12 @@ tl_build() {
   fi
   (cd "$TL_ROOT" && cmake --build --preset "$preset" -- -j"$(nproc)")
 }
+
+# tl_scenario_count THREADLAB_EXE — how many scenarios `threadlab list` shows
+# (0 when the harness has none yet or cannot list them).
+tl_scenario_count() {
+  "$1" list --json 2>/dev/null | /usr/bin/python3 -c \
+    'import json,sys
+try: print(len(json.load(sys.stdin).get("scenarios", [])))
+except Exception: print(0)' 2>/dev/null || echo 0
+}
