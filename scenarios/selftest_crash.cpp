@@ -5,9 +5,10 @@
 
 namespace threadlab {
 namespace {
-[[gnu::noinline]] void write_through_null(int* p) { *static_cast<int* volatile*>(&p)[0] = 42; }
+int* volatile g_null = nullptr;  // volatile: the compiler cannot prove the store away
+[[gnu::noinline]] void write_through_null() { *g_null = 42; }
 void cycle(Context& ctx) {
-  scn::run_managed(ctx, 1, "crasher", [](int) { write_through_null(nullptr); });
+  scn::run_managed(ctx, 1, "crasher", [](int) { write_through_null(); });
 }
 }  // namespace
 

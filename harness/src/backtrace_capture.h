@@ -18,7 +18,7 @@ struct Frames {
   int signal_frame = -1;  // index of the signal trampoline frame, -1 if none
   uintptr_t ip[kMax];
   uintptr_t off[kMax];
-  char name[kMax][96];
+  char name[kMax][160];
 };
 
 void capture_frames(Frames* out);

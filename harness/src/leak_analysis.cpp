@@ -1,6 +1,7 @@
 // leak_analysis.cpp — series bookkeeping and the leak rule (see header).
 #include "leak_analysis.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace threadlab {
@@ -76,6 +77,18 @@ nlohmann::json SeriesSet::leaks() const {
     }
     out.push_back(leak);
   }
+  // Most specific evidence first: named fds, the runtime's own ledger,
+  // threads, then mappings and bytes.
+  auto rank = [](const std::string& n) {
+    if (n.rfind("fd_", 0) == 0 || n.rfind("mach_port_", 0) == 0) return 0;
+    if (n.rfind("rt_", 0) == 0) return 1;
+    if (n == "threads") return 2;
+    if (n == "maps_count") return 3;
+    return 4;
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const nlohmann::json& a, const nlohmann::json& b) {
+    return rank(a["counter"].get<std::string>()) < rank(b["counter"].get<std::string>());
+  });
   return out;
 }
 

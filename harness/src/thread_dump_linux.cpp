@@ -170,6 +170,7 @@ std::vector<ThreadSnapshot> dump_all_threads(int wait_ms, std::string* note) {
     const std::string dir = fmt::format("/proc/self/task/{}", tids[i]);
     t.name = read_first_line(dir + "/comm");
     std::string stat = read_first_line(dir + "/stat");
+    if (stat.empty()) continue;  // exited since the listing (e.g. a helper thread)
     auto rp = stat.rfind(')');
     if (rp != std::string::npos && rp + 2 < stat.size()) t.kernel_state = stat.substr(rp + 2, 1);
     if (tids[i] == self) {

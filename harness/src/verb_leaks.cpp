@@ -4,6 +4,8 @@
 // verdict) and the new fds/mappings behind any leak.
 // Invariant: same child, probes and leak rule as `run` — only the cycle
 // count differs — so a leak `leaks` reports is one `run` can report too.
+#include <cstdio>
+
 #include <fmt/format.h>
 #include <threadlab/scenario.h>
 
@@ -37,6 +39,7 @@ int verb_leaks(const LeaksOptions& o) {
 
   fmt::print("threadlab leaks: {} on adapter '{}', {} cycles ({} warm-up), seed {}\n", s->name, o.adapter, o.cycles,
              o.warmup, j.id.seed);
+  std::fflush(stdout);
   const double t0 = mono_now(), started = unix_now();
   bool interrupted = false;
   auto runs = run_jobs({j}, 1, [&](const nlohmann::json& run, size_t n) { print_progress(run, n, 1, mono_now() - t0); },

@@ -14,6 +14,8 @@
 
 #include <algorithm>
 
+#include <cstdio>
+
 #include <fmt/format.h>
 #include <threadlab/scenario.h>
 
@@ -91,6 +93,7 @@ int verb_run(const RunOptions& o) {
 
   fmt::print("threadlab run: {} run(s) on adapter '{}', seed {}, {} job(s)\n", jobs.size(), o.adapter, base_seed,
              o.jobs);
+  std::fflush(stdout);
   const double t0 = mono_now(), started = unix_now();
   bool interrupted = false;
   auto runs = run_jobs(
