@@ -13,9 +13,12 @@ set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
 set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
-# -L: the cross libc and libstdc++ live in /usr/aarch64-linux-gnu; anything
-# not found there (multiarch libraries) falls back to the host path.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu)
+# No -L / QEMU_LD_PREFIX: binaries run with the multiarch loader and libc
+# (libc6:arm64, /lib/ld-linux-aarch64.so.1). Pointing qemu at the cross
+# toolchain's own libc (/usr/aarch64-linux-gnu) mixes its ld.so with the
+# multiarch libc.so of another Debian revision, and glibc's private ld.so/libc
+# interface does not survive that: pthread_create spins forever.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 # pkg-config must read the arm64 .pc files only (libunwind's headers live in
 # the multiarch include dir, so a host .pc would add x86_64 include paths).
