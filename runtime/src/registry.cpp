@@ -18,8 +18,21 @@ Registry& registry() {
   return *r;
 }
 
-void Registry::lock() { pthread_mutex_lock(&mu_); }
-void Registry::unlock() { pthread_mutex_unlock(&mu_); }
+namespace {
+// The stopper holds the registry lock for a whole stop-the-world and calls
+// code that takes it again (thread lists, the collector): re-entrant for
+// its holder.
+thread_local int t_depth = 0;
+}  // namespace
+
+void Registry::lock() {
+  if (t_depth++ > 0) return;
+  pthread_mutex_lock(&mu_);
+}
+void Registry::unlock() {
+  if (--t_depth > 0) return;
+  pthread_mutex_unlock(&mu_);
+}
 bool Registry::locked_by_anyone() {
   if (pthread_mutex_trylock(&mu_) == 0) {
     pthread_mutex_unlock(&mu_);

@@ -2,7 +2,8 @@
 //
 // Invariants:
 //   - Insertion, unlinking and every locked walk hold the registry lock
-//     (runtime lock order: see docs/architecture.md, "Lock order").
+//     (runtime lock order: see docs/architecture.md, "Lock order"). It is
+//     re-entrant for its holder (the stopper keeps it for a whole stop).
 //   - Lock-free walkers (signal handlers, the fatal path) announce themselves
 //     in `walkers_`; an unlinked record keeps its `next`, so a walker standing
 //     on it can go on.
