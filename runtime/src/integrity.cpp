@@ -30,6 +30,9 @@ extern "C" int tl_check_integrity(tl_violation* out, size_t cap) {
   found = registry().check_locked(out, cap, found);
   registry().for_each_locked([&](Record* r) {
     if (r->magic != kRecordMagic) return;
+    // A dead record's stacks may already be retired (inaccessible): an
+    // adopted thread's are, from its teardown on.
+    if (r->current_state() == State::Dead) return;
     if (uintptr_t a = r->value.check_canaries())
       found = note(out, cap, found, r, a, "scribble: value-stack canary of %s overwritten", r->name);
     if (uintptr_t a = r->temp.check_canaries())

@@ -170,6 +170,9 @@ extern "C" int tl_kill(tl_thread_id target, unsigned timeout_ms, tl_kill_report*
                     static_cast<unsigned long long>(target), timeout_ms, state_name(s), report->locks_released);
   }
   gc::run_pending_if_uninhibited();
-  if (!done) return fail(TL_ETIMEDOUT, "tl_kill: thread %llu did not end even after a hard kill", static_cast<unsigned long long>(target));
+  if (!done)
+    return fail(TL_ETIMEDOUT,
+                "tl_kill: thread %llu did not end even after a hard kill; the kill stays pending and lands when the "
+                "thread next handles a signal", static_cast<unsigned long long>(target));
   return TL_OK;
 }

@@ -7,17 +7,23 @@
 //   - A waiter is BLOCKED while it waits, so a stop-the-world never needs to
 //     signal it; it returns to MANAGED (through the state gate) holding the
 //     lock.
+//   - Waiting is a safe point for kill: the waiter wakes every kWaitSliceUs
+//     to look for a kill request, so killing it runs its cleanups (a soft
+//     kill) instead of needing a signal.
 #include "current.h"
 #include "globals.h"
 #include "inject.h"
 #include "os.h"
 #include "record.h"
 #include "status.h"
+#include "kill.h"
 #include "world.h"
 
 using namespace tl;
 
 namespace {
+constexpr unsigned kWaitSliceUs = 20000;
+
 void take(Record* r, tl_lock* l) {
   __atomic_store_n(&l->owner, r->id, __ATOMIC_RELAXED);
   l->next_held = r->held_locks;
@@ -42,7 +48,14 @@ extern "C" int tl_lock_acquire(tl_lock* l) {
     r->move(State::Managed, State::Blocked);
   }
   r->waiting_on.store(l, std::memory_order_release);
-  while (__atomic_exchange_n(&l->word, 2u, __ATOMIC_ACQUIRE) != 0) os::futex_wait(&l->word, 2);
+  while (__atomic_exchange_n(&l->word, 2u, __ATOMIC_ACQUIRE) != 0) {
+    os::futex_wait_for(&l->word, 2, kWaitSliceUs);
+    if (r->kill_requested.load(std::memory_order_acquire) && managed) {
+      r->waiting_on.store(nullptr, std::memory_order_release);
+      r->move(State::Blocked, State::Managed);
+      kill_unwind(r);
+    }
+  }
   r->waiting_on.store(nullptr, std::memory_order_release);
   take(r, l);
   if (managed) r->move(State::Blocked, State::Managed);

@@ -61,6 +61,8 @@ unsigned context_regs(const void* ucontext, uintptr_t* out, unsigned max);
 
 // Futex-style wait and wake on a 32-bit word (runtime locks).
 void futex_wait(uint32_t* word, uint32_t expected);
+// As futex_wait, giving up after `us` microseconds.
+void futex_wait_for(uint32_t* word, uint32_t expected, unsigned us);
 void futex_wake(uint32_t* word, int count);
 
 // Write all of buf to fd, retrying on EINTR. Async-signal-safe.

@@ -63,6 +63,11 @@ void futex_wait(uint32_t* word, uint32_t expected) {
   __ulock_wait(kCompareAndWait, word, expected, 0);
 }
 
+void futex_wait_for(uint32_t* word, uint32_t expected, unsigned us) {
+  constexpr uint32_t kCompareAndWait = 1;
+  __ulock_wait(kCompareAndWait, word, expected, us ? us : 1);
+}
+
 void futex_wake(uint32_t* word, int count) {
   constexpr uint32_t kCompareAndWait = 1, kWakeAll = 0x100;  // ULF_WAKE_ALL
   __ulock_wake(kCompareAndWait | (count > 1 ? kWakeAll : 0), word, 0);

@@ -2,6 +2,7 @@
 // control-stack bounds glibc knows for the calling thread.
 #include <linux/futex.h>
 #include <pthread.h>
+#include <time.h>
 #include <ucontext.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -62,6 +63,11 @@ unsigned context_regs(const void* ucontext, uintptr_t* out, unsigned max) {
 
 void futex_wait(uint32_t* word, uint32_t expected) {
   syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+
+void futex_wait_for(uint32_t* word, uint32_t expected, unsigned us) {
+  timespec ts{static_cast<time_t>(us / 1000000u), static_cast<long>(us % 1000000u) * 1000};
+  syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, &ts, nullptr, 0);
 }
 
 void futex_wake(uint32_t* word, int count) {

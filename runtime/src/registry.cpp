@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "blocking.h"
 #include "inject.h"
 
 namespace tl {
@@ -27,6 +28,8 @@ thread_local int t_depth = 0;
 
 void Registry::lock() {
   if (t_depth++ > 0) return;
+  if (pthread_mutex_trylock(&mu_) == 0) return;
+  BlockedScope wait;  // contended (perhaps by a stopper): wait as BLOCKED
   pthread_mutex_lock(&mu_);
 }
 void Registry::unlock() {
@@ -70,6 +73,7 @@ void Registry::retire(Record* r) {
   r->magic = kDeadMagic;
   unlock();
   // r->next stays intact for walkers that stand on r.
+  NoStopScope no_stop;
   pthread_mutex_lock(&grave_mu_);
   r->prev = graveyard_;
   graveyard_ = r;
@@ -84,6 +88,7 @@ void Registry::reap() {
   bool ignore_stop = TL_INJECT(free_record_while_suspended);
   if (!ignore_stop && world_stopped()) return;
   if (walkers_.load(std::memory_order_seq_cst) != 0) return;
+  NoStopScope no_stop;
   pthread_mutex_lock(&grave_mu_);
   if (walkers_.load(std::memory_order_seq_cst) != 0) {
     pthread_mutex_unlock(&grave_mu_);

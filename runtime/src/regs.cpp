@@ -43,8 +43,8 @@ __attribute__((noinline)) unsigned capture_callee_saved(uintptr_t* out, unsigned
 }
 
 __attribute__((noinline)) uintptr_t current_sp() {
-  volatile char marker = 0;
-  return reinterpret_cast<uintptr_t>(&marker);
+  // The frame address of a callee lies below every frame of its caller.
+  return reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
 }
 
 }  // namespace tl

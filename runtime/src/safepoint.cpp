@@ -2,6 +2,8 @@
 // blocking and no-interrupt regions (see safepoint.h and world.h).
 #include "safepoint.h"
 
+#include <signal.h>
+
 #include "current.h"
 #include "globals.h"
 #include "interrupt.h"

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <new>
 
+#include "blocking.h"
 #include "ledger.h"
 #include "os.h"
 
@@ -120,6 +121,7 @@ void slots_configure(size_t slot_bytes, size_t cache_cap, size_t value_bytes, si
 size_t slot_bytes() { return g_slot_bytes; }
 
 Slot* slot_acquire() {
+  NoStopScope no_stop;  // never stopped holding g_mu
   pthread_mutex_lock(&g_mu);
   if (Slot* s = g_cached) {
     g_cached = s->next_free;
@@ -166,6 +168,7 @@ Slot* slot_acquire() {
 }
 
 void slot_release(Slot* s) {
+  NoStopScope no_stop;
   pthread_mutex_lock(&g_mu);
   if (g_cached_count < g_cache_cap) {
     s->magic = 0;  // not a live thread's slot while cached
@@ -183,6 +186,7 @@ void slot_release(Slot* s) {
 }
 
 void slots_trim() {
+  NoStopScope no_stop;
   pthread_mutex_lock(&g_mu);
   Slot* list = g_cached;
   g_cached = nullptr;

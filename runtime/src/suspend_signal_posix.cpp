@@ -5,9 +5,12 @@
 // no lock (a stopped thread could hold any of them): it reads its record
 // through initial-exec TLS, copies registers out of the ucontext, publishes
 // acked_gen, posts the ack semaphore (sem_post is async-signal-safe), and
-// waits in sigsuspend until resume_gen reaches its generation. SIG_RESUME
-// is blocked while the handler runs and only sigsuspend unblocks it, so a
-// resume sent before the target waits stays pending instead of being lost.
+// waits on the resume word (a futex, a raw syscall) until resume_gen
+// reaches its generation. The wait compares the word it read before
+// checking resume_gen, so a resume that lands before the wait changes the
+// word and the wait returns at once: no resume is lost. The handler never
+// changes its signal mask (every signal stays blocked while it runs), which
+// also keeps ThreadSanitizer's deferred delivery from nesting inside it.
 #include <errno.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -28,11 +31,8 @@ constexpr int kSuspendSignal = SIGPWR;
 #else
 constexpr int kSuspendSignal = SIGUSR1;
 #endif
-constexpr int kResumeSignal = SIGXCPU;
 
 sem_t g_ack;
-
-void on_resume(int) {}
 
 void on_suspend(int, siginfo_t*, void* uc) {
   const int saved_errno = errno;
@@ -63,21 +63,18 @@ void on_suspend(int, siginfo_t*, void* uc) {
   world::stats().by_signal.fetch_add(1, std::memory_order_relaxed);
   world::acknowledge(r, gen);
 
-  sigset_t wait_mask;
-  sigfillset(&wait_mask);
-  sigdelset(&wait_mask, kResumeSignal);
-  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) sigdelset(&wait_mask, sig);
+  uint32_t* word = world::resume_word();
   if (TL_INJECT(resume_without_generation)) {
-    // DEFECT resume_without_generation: unblock the resume signal, then
-    // wait for "the next" one without checking whether it already came.
-    sigset_t resume;
-    sigemptyset(&resume);
-    sigaddset(&resume, kResumeSignal);
-    pthread_sigmask(SIG_UNBLOCK, &resume, nullptr);
+    // DEFECT resume_without_generation: wait for "the next" resume without
+    // checking whether this stop's resume already came.
     sched_yield();
-    sigsuspend(&wait_mask);
+    os::futex_wait(word, __atomic_load_n(word, __ATOMIC_ACQUIRE));
   } else {
-    while (world::resume_gen() < gen) sigsuspend(&wait_mask);
+    for (;;) {
+      uint32_t seen = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+      if (world::resume_gen() >= gen) break;
+      os::futex_wait(word, seen);
+    }
   }
   r->stopped_in_handler.store(false, std::memory_order_release);
   errno = saved_errno;
@@ -98,19 +95,15 @@ bool install() {
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigfillset(&sa.sa_mask);  // nothing else runs on top of a stopped thread
   for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) sigdelset(&sa.sa_mask, sig);
-  if (sigaction(kSuspendSignal, &sa, nullptr) != 0) return false;
-  struct sigaction ra = {};
-  ra.sa_handler = on_resume;
-  ra.sa_flags = SA_RESTART;
-  sigemptyset(&ra.sa_mask);
-  return sigaction(kResumeSignal, &ra, nullptr) == 0;
+  return sigaction(kSuspendSignal, &sa, nullptr) == 0;
 }
 
 Sent request_stop(Record* r, uint64_t) { return send(r); }
 Sent resend(Record* r, uint64_t) { return send(r); }
 
-void release(Record* r) {
-  if (r->stopped_in_handler.load(std::memory_order_seq_cst)) pthread_kill(r->pthread, kResumeSignal);
+void release(Record*) {
+  // Nothing per thread: world::restart wakes every handler through the
+  // resume word.
 }
 
 bool request_hard_kill(Record* r) {

@@ -5,11 +5,13 @@
 
 #include <cstdio>
 
+#include "blocking.h"
 #include "current.h"
 #include "inject.h"
 #include "os.h"
 #include "registry.h"
 #include "regs.h"
+#include "sanitizer_policy.h"
 #include "status.h"
 #include "suspend_mech.h"
 #include "threadlab/runtime.h"
@@ -23,6 +25,7 @@ int g_policy = TL_SUSPEND_PREEMPTIVE;
 unsigned g_timeout_ms = 5000, g_resend_ms = 20, g_grace_us = 500;
 pthread_rwlock_t g_lifecycle;
 std::atomic<uint64_t> g_stop_gen{0}, g_resume_gen{0};
+uint32_t g_resume_word = 0;  // futex; accessed with __atomic builtins
 std::atomic<Record*> g_stopper{nullptr};
 int g_depth = 0;  // [stopper]
 pthread_mutex_t g_park_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -52,21 +55,28 @@ void ask(Record* r, uint64_t gen, bool exiting_defect) {
     mech::request_stop(r, gen);
     return;
   }
-  if (g_policy == TL_SUSPEND_HYBRID || s == State::Creating) {
-    for (;;) {
-      if (r->state.compare_exchange_weak(cur, cur | kStopBit, std::memory_order_acq_rel)) break;
-    }
-    if (safe_state(state_of(cur))) {
+  // Every target gets kStopBit, whatever the policy: a target that leaves
+  // MANAGED or polls a safepoint then acknowledges by itself, even if the
+  // signal is late (or, under ThreadSanitizer, never handled).
+  for (;;) {
+    if (r->state.compare_exchange_weak(cur, cur | kStopBit, std::memory_order_acq_rel)) break;
+  }
+  s = state_of(cur);
+  const bool by_state = g_policy == TL_SUSPEND_HYBRID || s == State::Creating ||
+                        (kSignalsDeferredBySanitizer && (s == State::Foreign || s == State::Blocked));
+  if (by_state) {
+    if (safe_state(s)) {
       // Stopped by the state change alone: it cannot return to managed
       // code, and its registers and sp were saved when it left it.
       r->acked_gen.store(gen, std::memory_order_release);
       g_stats.by_state.fetch_add(1, std::memory_order_relaxed);
     }
-    return;  // MANAGED: a request, answered at its next safepoint
+    return;  // MANAGED under hybrid: answered at its next safepoint
   }
   r->signalled_gen = gen;
   g_stats.signals_sent.fetch_add(1, std::memory_order_relaxed);
   if (mech::request_stop(r, gen) == mech::Sent::Gone) {
+    r->state.fetch_and(~kStopBit, std::memory_order_acq_rel);
     r->target_gen = 0;  // exited meanwhile: nothing to wait for
     r->suspend_count.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -77,6 +87,8 @@ bool is_target(Record* r, uint64_t gen) { return r->target_gen == gen; }
 // Restart every target of `gen` and release the stopper's locks.
 void restart(uint64_t gen) {
   g_resume_gen.store(gen, std::memory_order_seq_cst);
+  __atomic_store_n(&g_resume_word, static_cast<uint32_t>(gen), __ATOMIC_SEQ_CST);
+  os::futex_wake(&g_resume_word, 0x7fffffff);
   registry().for_each_locked([&](Record* r) {
     if (!is_target(r, gen)) return;
     r->target_gen = 0;
@@ -118,12 +130,17 @@ void init(int policy, unsigned timeout_ms, unsigned resend_ms, unsigned grace_us
   mech::install();
 }
 
-void lifecycle_enter() { pthread_rwlock_rdlock(&g_lifecycle); }
+void lifecycle_enter() {
+  if (pthread_rwlock_tryrdlock(&g_lifecycle) == 0) return;
+  BlockedScope wait;  // a stopper holds or wants it: wait as BLOCKED
+  pthread_rwlock_rdlock(&g_lifecycle);
+}
 void lifecycle_leave() { pthread_rwlock_unlock(&g_lifecycle); }
 
 bool stopped() { return g_stopper.load(std::memory_order_acquire) != nullptr; }
 Record* stopper() { return g_stopper.load(std::memory_order_acquire); }
 uint64_t stop_gen() { return g_stop_gen.load(std::memory_order_acquire); }
+uint32_t* resume_word() { return &g_resume_word; }
 uint64_t resume_gen() { return g_resume_gen.load(std::memory_order_seq_cst); }
 Stats& stats() { return g_stats; }
 

@@ -58,6 +58,8 @@ void park_until_clear(Record* r);
 // Generations, for the signal handler.
 uint64_t stop_gen();
 uint64_t resume_gen();
+// 32-bit futex word that changes at every resume (low bits of resume_gen).
+uint32_t* resume_word();
 // Acknowledge from anywhere (signal-safe): publish acked_gen and wake the
 // stopper.
 void acknowledge(Record* r, uint64_t gen);

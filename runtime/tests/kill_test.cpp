@@ -171,7 +171,20 @@ TEST(Kill, ABlockedForeignCallIsEndedHardAndTheReportSaysSo) {
             }, nullptr, &id), TL_OK);
   while (!in_read.load()) std::this_thread::yield();
   tl_kill_report rep;
-  ASSERT_EQ(tl_kill(id, 100, &rep), TL_OK) << tl_last_error();
+  int rc = tl_kill(id, 100, &rep);
+#if defined(TL_UNDER_TSAN)
+  // ThreadSanitizer runs the hard-kill handler only when the thread leaves
+  // read() (runtime/src/sanitizer_policy.h): the kill reports that it is
+  // still pending, and lands once the read returns.
+  EXPECT_EQ(rc, TL_ETIMEDOUT);
+  EXPECT_NE(std::string(tl_last_error()).find("stays pending"), std::string::npos) << tl_last_error();
+  ASSERT_EQ(write(fds[1], "x", 1), 1);
+  ASSERT_EQ(tl_join(id), TL_OK);
+  close(fds[0]);
+  close(fds[1]);
+  return;
+#endif
+  ASSERT_EQ(rc, TL_OK) << tl_last_error();
   EXPECT_EQ(rep.hard, 1);
   EXPECT_EQ(rep.state_at_kill, TL_STATE_FOREIGN);
   EXPECT_EQ(rep.cleanups_run, 0u);
@@ -197,7 +210,8 @@ TEST(Kill, AThreadWaitingOnALockIsKilledAndTheLockStaysConsistent) {
             }, nullptr, &id), TL_OK);
   while (!waiting.load()) std::this_thread::yield();
   tl_kill_report rep;
-  ASSERT_EQ(tl_kill(id, 100, &rep), TL_OK) << tl_last_error();
+  ASSERT_EQ(tl_kill(id, 2000, &rep), TL_OK) << tl_last_error();
+  EXPECT_EQ(rep.hard, 0) << "waiting on a runtime lock is a safe point: " << rep.text;
   ASSERT_EQ(tl_join(id), TL_OK);
   ASSERT_EQ(tl_lock_release(&lock), TL_OK);
   ASSERT_EQ(tl_lock_acquire(&lock), TL_OK);

@@ -176,7 +176,7 @@ int collect_now() {
   recover_overflow();
   sweep();
   ++h.collections;
-  h.bytes_since_gc = 0;
+  h.bytes_since_gc.store(0, std::memory_order_relaxed);
   pthread_mutex_unlock(&g_roots_mu);
   pthread_mutex_unlock(&h.lock);
   world::resume_others();
@@ -219,8 +219,8 @@ extern "C" void* tl_gc_alloc(size_t bytes) {
   gc::Heap& h = gc::heap();
   // Collect now and then: once a quarter of the mapped heap (at least
   // 4 MiB) was allocated since the last collection.
-  uint64_t since = __atomic_load_n(&h.bytes_since_gc, __ATOMIC_RELAXED);
-  uint64_t mapped = __atomic_load_n(&h.heap_bytes, __ATOMIC_RELAXED);
+  uint64_t since = h.bytes_since_gc.load(std::memory_order_relaxed);
+  uint64_t mapped = h.heap_bytes.load(std::memory_order_relaxed);
   if (since > (4u << 20) && since * 4 > mapped) gc::request_collection();
   tl_no_interrupt_begin();
   void* p = gc::allocate(r, bytes);
@@ -264,7 +264,7 @@ extern "C" int tl_gc_get_stats(tl_gc_stats* out) {
   out->live_objects = h.live_objects;
   out->live_bytes = h.live_bytes;
   out->freed_objects = h.freed_objects;
-  out->heap_bytes = h.heap_bytes;
+  out->heap_bytes = h.heap_bytes.load();
   pthread_mutex_unlock(&h.lock);
   return TL_OK;
 }

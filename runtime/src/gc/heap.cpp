@@ -146,7 +146,7 @@ void* allocate(Record* r, size_t bytes) {
   uint32_t idx = static_cast<uint32_t>((reinterpret_cast<uintptr_t>(cell) - reinterpret_cast<uintptr_t>(b) - b->first_offset) / b->cell_bytes);
   __atomic_fetch_or(&b->alloc_bits[idx / 64], uint64_t{1} << (idx % 64), __ATOMIC_RELAXED);
   std::memset(cell, 0, class_bytes(c));
-  __atomic_fetch_add(&h.bytes_since_gc, class_bytes(c), __ATOMIC_RELAXED);
+  h.bytes_since_gc.fetch_add(class_bytes(c), std::memory_order_relaxed);
   return cell;
 }
 

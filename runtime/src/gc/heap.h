@@ -15,6 +15,7 @@
 #pragma once
 #include <pthread.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -53,8 +54,8 @@ struct Heap {
   };
   Arena* arenas = nullptr;  // mmap'd array
   size_t arena_count = 0, arena_cap = 0;
-  uint64_t bytes_since_gc = 0;
-  uint64_t heap_bytes = 0;
+  std::atomic<uint64_t> bytes_since_gc{0};  // read without the lock
+  std::atomic<uint64_t> heap_bytes{0};
   uint64_t live_objects = 0, live_bytes = 0, freed_objects = 0, collections = 0, deferred = 0;
 };
 

@@ -1,6 +1,7 @@
 // workers.cpp — see workers.h.
 #include "workers.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <thread>
