@@ -17,6 +17,7 @@
 #include "record.h"
 #include "status.h"
 #include "kill.h"
+#include "registry.h"
 #include "world.h"
 
 using namespace tl;
@@ -81,4 +82,21 @@ extern "C" int tl_lock_release(tl_lock* l) {
     if (!TL_INJECT(unlock_loses_wakeup)) os::futex_wake(&l->word, 1);
   }
   return TL_OK;
+}
+
+extern "C" size_t tl_wait_edges(tl_wait_edge* out, size_t cap) {
+  // Async-signal-safe: atomics and a lock-free registry walk only.
+  if (!initialized()) return 0;
+  size_t n = 0;
+  registry().for_each_lockfree([&](Record* r) {
+    tl_lock* l = r->waiting_on.load(std::memory_order_acquire);
+    if (!l) return;
+    if (out && n < cap) {
+      out[n].waiter = r->id;
+      out[n].owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+      out[n].lock = reinterpret_cast<uintptr_t>(l);
+    }
+    ++n;
+  });
+  return n;
 }

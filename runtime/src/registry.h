@@ -48,6 +48,14 @@ class Registry {
     for (Record* r = head_.load(std::memory_order_relaxed); r; r = r->next.load(std::memory_order_relaxed)) fn(r);
   }
 
+  // Lock-free, async-signal-safe walk (see find_by_kernel_tid).
+  template <typename F>
+  void for_each_lockfree(F&& fn) {
+    walkers_.fetch_add(1, std::memory_order_seq_cst);
+    for (Record* r = head_.load(std::memory_order_seq_cst); r; r = r->next.load(std::memory_order_acquire)) fn(r);
+    walkers_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+
   // Lookups; the *_locked ones need the lock held.
   Record* find_by_id_locked(tl_thread_id id);
   // Lock-free, async-signal-safe lookup by kernel tid (for code that runs on

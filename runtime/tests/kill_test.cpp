@@ -209,9 +209,16 @@ TEST(Kill, AThreadWaitingOnALockIsKilledAndTheLockStaysConsistent) {
               ADD_FAILURE() << "not reached";
             }, nullptr, &id), TL_OK);
   while (!waiting.load()) std::this_thread::yield();
+  // The wait-for graph shows the edge waiter -> owner (us) once it waits.
+  tl_wait_edge e[4];
+  while (tl_wait_edges(e, 4) == 0) std::this_thread::yield();
+  EXPECT_EQ(e[0].waiter, id);
+  EXPECT_EQ(e[0].owner, tl_self());
+  EXPECT_EQ(e[0].lock, reinterpret_cast<uintptr_t>(&lock));
   tl_kill_report rep;
   ASSERT_EQ(tl_kill(id, 2000, &rep), TL_OK) << tl_last_error();
   EXPECT_EQ(rep.hard, 0) << "waiting on a runtime lock is a safe point: " << rep.text;
+  EXPECT_EQ(tl_wait_edges(e, 4), 0u);
   ASSERT_EQ(tl_join(id), TL_OK);
   ASSERT_EQ(tl_lock_release(&lock), TL_OK);
   ASSERT_EQ(tl_lock_acquire(&lock), TL_OK);

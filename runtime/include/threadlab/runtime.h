@@ -240,6 +240,16 @@ typedef struct tl_lock {
 int tl_lock_acquire(tl_lock *lock);
 int tl_lock_release(tl_lock *lock); /* TL_ESTATE if the caller is not the owner */
 
+/* Who waits on which runtime lock, held by whom: the wait-for graph.
+ * Lock-free and async-signal-safe (usable from a watchdog's handler).
+ * Returns the number of edges, which may exceed cap. */
+typedef struct tl_wait_edge {
+  tl_thread_id waiter;
+  tl_thread_id owner; /* 0 if the lock was released meanwhile */
+  uintptr_t lock;
+} tl_wait_edge;
+size_t tl_wait_edges(tl_wait_edge *out, size_t cap);
+
 /* ---- self-reported counters (the runtime's own ledger) --------------- */
 typedef struct tl_counters {
   uint64_t records_live;     /* records not yet freed (any state) */
