@@ -11,7 +11,10 @@
 // ci/bench-compare.py turns each "ours" row into
 //   compare NAME ours=X peer=PEER peer_value=Y ratio=X/Y
 // Invariant: every PEER named by an "ours" row is registered in the same
-// program, so both sides always come from the same run.
+// program, so both sides always come from the same run. Both helpers set
+// UseRealTime(): thread creation and callbacks spend time on other threads,
+// which the calling thread's CPU time (Google Benchmark's default for
+// items_per_second) would hide.
 #pragma once
 #include <benchmark/benchmark.h>
 
@@ -21,12 +24,12 @@ namespace tlbench {
 
 template <class Fn>
 benchmark::internal::Benchmark* peer(const std::string& peer_name, Fn fn) {
-  return benchmark::RegisterBenchmark(("peer:" + peer_name).c_str(), fn);
+  return benchmark::RegisterBenchmark(("peer:" + peer_name).c_str(), fn)->UseRealTime();
 }
 
 template <class Fn>
 benchmark::internal::Benchmark* ours(const std::string& name, const std::string& peer_name, Fn fn) {
-  return benchmark::RegisterBenchmark(("ours:" + name + ":vs:" + peer_name).c_str(), fn);
+  return benchmark::RegisterBenchmark(("ours:" + name + ":vs:" + peer_name).c_str(), fn)->UseRealTime();
 }
 
 }  // namespace tlbench

@@ -33,6 +33,8 @@ def rows_of(group, path):
         if b.get("error_occurred"):
             raise ValueError(f"{b['name']}: {b.get('error_message')}")
         key = b.get("run_name", b["name"])
+        if key.endswith("/real_time"):  # suffix added by UseRealTime()
+            key = key[: -len("/real_time")]
         # Prefer the median aggregate when repetitions were run.
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
