@@ -5,13 +5,16 @@ export TL_ROOT
 
 tl_log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 
+# tl_nproc — online CPUs (Linux nproc; sysctl on the macOS CI runners).
+tl_nproc() { nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2; }
+
 # tl_build PRESET — configure if needed, then build (incremental).
 tl_build() {
   local preset=$1
   if [ ! -f "$TL_ROOT/build/$preset/build.ninja" ]; then
     (cd "$TL_ROOT" && cmake --preset "$preset" >/dev/null) || return 1
   fi
-  (cd "$TL_ROOT" && cmake --build --preset "$preset" -- -j"$(nproc)")
+  (cd "$TL_ROOT" && cmake --build --preset "$preset" -- -j"$(tl_nproc)")
 }
 
 # tl_scenario_count THREADLAB_EXE — how many scenarios `threadlab list` shows
