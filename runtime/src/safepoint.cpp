@@ -130,6 +130,11 @@ extern "C" int tl_resume_others(void) {
   return world::resume_others();
 }
 
+extern "C" int tl_set_suspend_policy(int policy) {
+  TL_REQUIRE_INIT();
+  return world::set_policy(policy);
+}
+
 extern "C" int tl_world_is_stopped(void) { return world::stopped() ? 1 : 0; }
 
 extern "C" int tl_get_suspend_stats(tl_suspend_stats* out) {

@@ -21,7 +21,7 @@ namespace tl::world {
 std::atomic<unsigned> g_drop_every{0};
 
 namespace {
-int g_policy = TL_SUSPEND_PREEMPTIVE;
+std::atomic<int> g_policy{TL_SUSPEND_PREEMPTIVE};
 unsigned g_timeout_ms = 5000, g_resend_ms = 20, g_grace_us = 500;
 pthread_rwlock_t g_lifecycle;
 std::atomic<uint64_t> g_stop_gen{0}, g_resume_gen{0};
@@ -128,6 +128,18 @@ void init(int policy, unsigned timeout_ms, unsigned resend_ms, unsigned grace_us
   pthread_cond_init(&g_park_cv, &ca);
   pthread_condattr_destroy(&ca);
   mech::install();
+}
+
+int set_policy(int policy) {
+  if (policy != TL_SUSPEND_PREEMPTIVE && policy != TL_SUSPEND_HYBRID)
+    return fail(TL_EINVAL, "tl_set_suspend_policy: unknown policy %d", policy);
+  if (stopper() == current_record() && stopper())
+    return fail(TL_ESTATE, "tl_set_suspend_policy: the calling thread holds the world stopped");
+  BlockedScope wait;
+  pthread_rwlock_wrlock(&g_lifecycle);  // no stop in progress while we switch
+  g_policy.store(policy, std::memory_order_relaxed);
+  pthread_rwlock_unlock(&g_lifecycle);
+  return TL_OK;
 }
 
 void lifecycle_enter() {

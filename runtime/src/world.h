@@ -44,6 +44,7 @@ void init(int policy, unsigned timeout_ms, unsigned resend_ms, unsigned grace_us
 void lifecycle_enter();
 void lifecycle_leave();
 
+int set_policy(int policy);
 int suspend_others();
 int resume_others();
 bool stopped();

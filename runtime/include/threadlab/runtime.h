@@ -146,6 +146,9 @@ size_t tl_value_depth(void);
 int tl_suspend_others(void);
 /* TL_EUNBALANCED when the caller did not stop the world. */
 int tl_resume_others(void);
+/* Switch the suspension policy (TL_SUSPEND_*) between stops, e.g. to
+ * compare both in one process; waits for a stop in progress to end. */
+int tl_set_suspend_policy(int policy);
 /* 1 while some thread holds the world stopped. */
 int tl_world_is_stopped(void);
 
