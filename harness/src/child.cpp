@@ -4,6 +4,9 @@
 //   - Order: crash reporter, dump handler and watchdog are armed before the
 //     adapter initialises its runtime, so even a hang or crash inside init
 //     is reported.
+//   - Every finding is also streamed to the runner the moment it is made
+//     ("finding" events), so what a scenario saw before a hang or a crash
+//     (e.g. a stop-the-world that timed out) survives the watchdog's kill.
 //   - After each cycle: integrity check (if the adapter offers it), then one
 //     sample of every probe and adapter counter; a cycle that produced a
 //     finding is the last one run.
@@ -41,12 +44,15 @@ class ChildContext : public Context {
  public:
   void finding(Verdict v, const std::string& what, uint64_t thread = 0, uintptr_t address = 0) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (findings_.size() < 50)
-      findings_.push_back({{"verdict", verdict_name(v)},
-                           {"what", what},
-                           {"thread", thread},
-                           {"address", fmt::format("{:#x}", address)},
-                           {"cycle", cycle_index}});
+    if (findings_.size() < 50) {
+      nlohmann::json f = {{"verdict", verdict_name(v)},
+                          {"what", what},
+                          {"thread", thread},
+                          {"address", fmt::format("{:#x}", address)},
+                          {"cycle", cycle_index}};
+      channel_emit({{"event", "finding"}, {"finding", f}});
+      findings_.push_back(std::move(f));
+    }
     if (verdict_rank(v) > verdict_rank(worst_)) {
       worst_ = v;
       reason_ = what;

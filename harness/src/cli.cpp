@@ -49,6 +49,11 @@ int run_cli(int argc, char** argv) {
   auto* timeout_opt = runc->add_option("--timeout", run_timeout, "per-run timeout in seconds (default: scenario's)")
                           ->check(CLI::Range(0.5, 86400.0));
   runc->add_option("--jobs", run.jobs, "runs in parallel")->check(CLI::Range(1, 256));
+  runc->add_option("--threads", run.threads, "worker threads per cycle (default: scenario's)")
+      ->check(CLI::Range(1, 1024));
+  runc->add_option("--iterations", run.iterations, "work per thread per cycle (default: scenario's)")
+      ->check(CLI::Range(1, 100000000));
+  runc->add_option("--cycles", run.cycles, "lifecycles per run (default: scenario's)")->check(CLI::Range(1, 10000000));
   report_flags(runc, &run.reports, true);
 
   ExecOptions ex;

@@ -77,4 +77,7 @@ std::string signal_name(int sig);
 bool run_capture(const std::vector<std::string>& argv, int timeout_ms, std::string* out, bool* timed_out,
                  std::string* err);
 
+// Kernel id of the calling thread (Linux tid; Apple thread id).
+int64_t current_kernel_tid();
+
 }  // namespace threadlab

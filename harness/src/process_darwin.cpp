@@ -1,5 +1,6 @@
 // process_darwin.cpp — process-group membership via libproc (Apple).
 // Invariant: reads only; a process that vanishes mid-scan is skipped.
+#include <pthread.h>
 #include <libproc.h>
 
 #include <vector>
@@ -18,6 +19,12 @@ int count_group_members(pid_t pgid, pid_t except) {
   for (int i = 0; i < bytes / static_cast<int>(sizeof(pid_t)); ++i)
     if (pids[i] > 0 && pids[i] != except) ++n;
   return n;
+}
+
+int64_t current_kernel_tid() {
+  uint64_t id = 0;
+  pthread_threadid_np(nullptr, &id);
+  return static_cast<int64_t>(id);
 }
 
 }  // namespace threadlab

@@ -1,5 +1,7 @@
 // process_linux.cpp — process-group membership from /proc (Linux).
 // Invariant: reads only; a process that vanishes mid-scan is skipped.
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <dirent.h>
 
 #include <cstdlib>
@@ -33,5 +35,7 @@ int count_group_members(pid_t pgid, pid_t except) {
   closedir(d);
   return n;
 }
+
+int64_t current_kernel_tid() { return static_cast<int64_t>(syscall(SYS_gettid)); }
 
 }  // namespace threadlab

@@ -59,7 +59,7 @@ std::string demangle_frame(const std::string& line) {
 void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double duration_s) {
   run["duration_s"] = duration_s;
   auto& ev = run["evidence"];
-  nlohmann::json result, dump;
+  nlohmann::json result, dump, streamed = nlohmann::json::array();
   bool watchdog = false;
   std::vector<std::string> crash_frames;
   std::string crash_head;
@@ -77,6 +77,7 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
       if (e == "result") result = j;
       if (e == "dump") dump = j;
       if (e == "watchdog") watchdog = true;
+      if (e == "finding" && j.contains("finding")) streamed.push_back(j["finding"]);
     }
   }
 
@@ -101,6 +102,13 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
     } else {
       reason = fmt::format("killed after {}s with no dump from the watchdog", run["timeout_s"].get<double>());
     }
+    // A deadlock the scenario diagnosed itself (e.g. a stop-the-world that
+    // named the thread that never answered) is the better reason.
+    for (auto& f : streamed)
+      if (f.value("verdict", "") == "deadlock") {
+        reason = f.value("what", "") + "; " + reason;
+        break;
+      }
   } else if (!crash_head.empty() || WIFSIGNALED(p.status)) {
     verdict = "crash";
     int sig = WIFSIGNALED(p.status) ? WTERMSIG(p.status) : 0;
@@ -119,6 +127,7 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
     verdict = "fail";
     reason = fmt::format("child exited with status {} without a result", WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1);
   }
+  if (result.is_null() && !streamed.empty()) ev["findings"] = streamed;
   if (p.stray && verdict == "pass") {
     verdict = "fail";
     reason = "left stray processes in its process group (killed)";

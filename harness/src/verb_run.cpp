@@ -86,6 +86,9 @@ int verb_run(const RunOptions& o) {
       Job j;
       j.id = {s->name, o.adapter, base_seed + static_cast<uint64_t>(r), r, s->tags,
               verdict_name(s->expected), o.timeout_s ? *o.timeout_s : static_cast<double>(s->timeout_s)};
+      j.threads = o.threads;
+      j.iterations = o.iterations;
+      j.cycles = o.cycles;
       if (uint64_t missing = s->caps & ~rt->caps)
         j.skip_reason = fmt::format("adapter '{}' lacks capability {}", o.adapter, cap_names(missing));
       jobs.push_back(j);

@@ -20,6 +20,8 @@ struct RunOptions {
   std::optional<uint64_t> seed;
   std::optional<double> timeout_s;
   int jobs = 1;
+  // Override every chosen scenario's defaults (-1: keep them).
+  int threads = -1, iterations = -1, cycles = -1;
   ReportPaths reports;
 };
 

@@ -20,6 +20,9 @@
  *     TL_ADAPTER_EBUSY).
  *   - Adapters are process-global: `init` runs once per process, before any
  *     other operation.
+ *   - The table only grows at its end. Operations after `thread_list` are
+ *     revision 2; an adapter whose struct_size ends before them is accepted
+ *     and those operations read as NULL (their capability bits must be clear).
  * This header compiles as C99 and as C++.
  */
 #ifndef THREADLAB_ADAPTER_H
@@ -42,6 +45,9 @@ enum {
   TL_ADAPTER_EBUSY = -3,     /* could not answer without blocking */
   TL_ADAPTER_ETIMEDOUT = -4  /* gave up waiting */
 };
+/* collect: the collection was deferred (a without-GC scope is open); it runs
+ * when the last such scope ends. Not an error. */
+#define TL_ADAPTER_DEFERRED 1
 
 /* ---- capabilities ---------------------------------------------------- */
 enum {
@@ -58,9 +64,13 @@ enum {
   TL_CAP_COUNTERS = 1u << 10,        /* counters: the runtime's own ledger */
   TL_CAP_INTEGRITY = 1u << 11,       /* check_integrity: canaries, registry consistency */
   TL_CAP_VALUE_STACK = 1u << 12,     /* value_push/value_pop on a per-thread managed stack */
-  TL_CAP_THREAD_LIST = 1u << 13      /* thread_list (record states for hang dumps) */
+  TL_CAP_THREAD_LIST = 1u << 13,     /* thread_list (record states for hang dumps) */
+  /* revision 2 */
+  TL_CAP_REGIONS = 1u << 14,         /* safepoint, foreign/blocking/no-interrupt regions */
+  TL_CAP_HEAP = 1u << 15,            /* alloc, is_live, without_gc scopes, heap_stats */
+  TL_CAP_CLEANUPS = 1u << 16         /* cleanup_push/pop: handlers a kill or exit runs */
 };
-#define TL_CAP_COUNT 14
+#define TL_CAP_COUNT 17
 /* Name of one capability bit ("spawn", "foreign_callback", ...), or NULL. */
 const char *tl_cap_name(uint64_t bit);
 
@@ -110,6 +120,21 @@ enum {
 
 typedef void (*tl_adapter_fn)(void *arg);
 
+/* What a kill cost (kill_report, optional with TL_CAP_KILL). */
+typedef struct tl_adapter_kill_report {
+  int hard;                /* 1: the target never reached a safe point and was ended the hard way */
+  unsigned cleanups_run;   /* cleanup handlers run on the target */
+  unsigned locks_released; /* runtime locks it held, released */
+  char state_at_kill[16];  /* the runtime's state name when the kill was asked */
+  char text[256];          /* the runtime's own account, in words */
+} tl_adapter_kill_report;
+
+typedef struct tl_adapter_heap_stats {
+  uint64_t collections;    /* collections that ran (deferred ones count when they run) */
+  uint64_t live_objects;
+  uint64_t freed_objects;  /* since init */
+} tl_adapter_heap_stats;
+
 /* ---- the operation table --------------------------------------------- */
 typedef struct tl_adapter {
   uint32_t abi_version;    /* TL_ADAPTER_ABI_VERSION */
@@ -131,15 +156,20 @@ typedef struct tl_adapter {
   int (*callback_enter)(void);
   int (*callback_exit)(void);
 
-  /* TL_CAP_KILL, TL_CAP_INTERRUPT */
+  /* TL_CAP_KILL: end a spawned thread — unwind it at its next safe point
+   * (running its cleanups, releasing its runtime locks) or, when it never
+   * reaches one, the hard way; returns once it ended (join it afterwards).
+   * TL_CAP_INTERRUPT: run fn(arg) on the target at its next safe point. */
   int (*kill)(tl_adapter_thread_id id);
   int (*interrupt)(tl_adapter_thread_id id, tl_adapter_fn fn, void *arg);
 
-  /* TL_CAP_SUSPEND */
+  /* TL_CAP_SUSPEND: stop every other thread the runtime knows, in whatever
+   * state, and restart them; nests. TL_ADAPTER_ETIMEDOUT: a thread never
+   * answered (last_error names it); the world was restarted. */
   int (*suspend_all)(void);
   int (*resume_all)(void);
 
-  /* TL_CAP_COLLECT */
+  /* TL_CAP_COLLECT: a full collection now, or TL_ADAPTER_DEFERRED. */
   int (*collect)(void);
 
   /* TL_CAP_FORK: called around fork() by the harness */
@@ -178,6 +208,42 @@ typedef struct tl_adapter {
 
   /* TL_CAP_THREAD_LIST: *count receives the total number of live threads. */
   int (*thread_list)(tl_adapter_thread *out, size_t cap, size_t *count);
+
+  /* ---- revision 2 ---- */
+  /* TL_CAP_KILL, optional: what the calling thread's latest kill cost. */
+  int (*kill_report)(tl_adapter_kill_report *out);
+
+  /* TL_CAP_REGIONS: where a thread is, in the runtime's own terms. A thread
+   * in a foreign or blocking region may be stopped without being asked and
+   * must not return to managed code while the world is stopped; safepoint
+   * polls for a pending stop, interrupt or kill; a no-interrupt window
+   * defers stops and interrupts until it closes. Regions do not nest across
+   * kinds: *_end from another region than the matching *_begin fails. */
+  int (*safepoint)(void);
+  int (*foreign_begin)(void);
+  int (*foreign_end)(void);
+  int (*blocking_begin)(void);
+  int (*blocking_end)(void);
+  int (*no_interrupt_begin)(void);
+  int (*no_interrupt_end)(void);
+
+  /* TL_CAP_HEAP: managed objects the collector (TL_CAP_COLLECT) traces
+   * conservatively from every thread's stacks and saved registers. alloc
+   * returns zeroed memory or NULL; is_live says whether p is inside a live
+   * object; a without-GC scope defers any collection until the last scope
+   * on any thread ends, which then runs it exactly once. */
+  void *(*alloc)(size_t bytes);
+  int (*is_live)(const void *p);
+  int (*without_gc_begin)(void);
+  int (*without_gc_end)(void);
+  int (*heap_stats)(tl_adapter_heap_stats *out);
+  /* Byte a freed object is filled with (0 if the runtime does not poison). */
+  unsigned poison_byte;
+
+  /* TL_CAP_CLEANUPS: handlers run innermost first when the thread is killed
+   * or exits early; cleanup_pop(1) runs the innermost one now. */
+  int (*cleanup_push)(tl_adapter_fn fn, void *arg);
+  int (*cleanup_pop)(int run);
 } tl_adapter;
 
 /* ---- the harness's own entry point, for third-party adapters --------- */

@@ -6,6 +6,7 @@
 #include <vector>
 
 extern "C" const tl_adapter tl_reference_adapter;
+extern "C" const tl_adapter tl_reference_hybrid_adapter;
 extern "C" const tl_adapter tl_pthread_adapter;
 
 namespace threadlab {

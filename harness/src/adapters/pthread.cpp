@@ -15,7 +15,6 @@
 //   - Lock handles stay valid until lock_free; wait_edges must not race a
 //     lock_free (scenarios free locks only after joining their users).
 #include <pthread.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,6 +25,7 @@
 #include <new>
 
 #include "adapters/builtin.h"
+#include "process.h"
 
 namespace {
 
@@ -74,7 +74,7 @@ Slot* me(const char* name = nullptr) {
     // Claim with a sentinel so no reader sees a half-filled slot.
     if (s.id.compare_exchange_strong(expect, UINT64_MAX)) {
       std::snprintf(s.name, sizeof s.name, "%s", name ? name : "foreign");
-      s.tid.store(static_cast<int64_t>(syscall(SYS_gettid)));
+      s.tid.store(threadlab::current_kernel_tid());
       s.id.store(g_next_id.fetch_add(1), std::memory_order_release);
       g_me.slot = &s;
       g_live.fetch_add(1);

@@ -1,12 +1,19 @@
-// reference.cpp — the adapter for threadlab's own reference runtime.
+// reference.cpp — the adapters for threadlab's own reference runtime:
+// `reference` (stop-the-world by the preemptive signal handshake) and
+// `reference-hybrid` (state word + safepoints, signals after a grace period).
+// Both tables share every operation; only init's suspension policy differs.
 //
 // Invariants:
-//   - A capability bit is set only once runtime.h offers the operation; the
-//     runtime's suspension, GC, interrupt/kill, fork hooks, locks, mailboxes
-//     and fault handling arrive later, and their bits stay clear until then.
+//   - A capability bit is set only once runtime.h offers the operation; fork
+//     hooks, mailboxes and fault handling arrive later, and their bits stay
+//     clear until then.
+//   - A stop-the-world gives up after kSuspendTimeoutMs (the runtime resumes
+//     the world and names who never answered): short enough that a scenario
+//     reports that diagnosis before the harness watchdog fires.
 //   - thread_list goes through tl_thread_list, which takes the registry lock;
 //     the watchdog calls it from a helper thread with a deadline, so a stuck
-//     registry lock costs the dump its record states, never the dump.
+//     registry lock costs the dump its record states, never the dump. What a
+//     thread waits on comes from the lock-free wait-for graph.
 //   - Violations are classified by the runtime's own prefix ("scribble:" or
 //     "invariant:").
 #include <threadlab/adapter.h>
@@ -16,23 +23,36 @@
 #include <cstring>
 
 #include "adapters/builtin.h"
+#include "adapters/reference_ops.h"
 
+namespace threadlab::ref {
 namespace {
-
-thread_local char g_err[160];
+thread_local char g_err[640];
+}  // namespace
 
 int st(int rc, const char* call) {
   if (rc == TL_OK) return TL_ADAPTER_OK;
   std::snprintf(g_err, sizeof g_err, "%s: %s (%s)", call, tl_strerror(rc), tl_last_error());
   return rc == TL_ETIMEDOUT ? TL_ADAPTER_ETIMEDOUT : TL_ADAPTER_EFAIL;
 }
+const char* last_error() { return g_err; }
 
-int ref_init() {
+}  // namespace threadlab::ref
+
+namespace {
+using threadlab::ref::st;
+
+constexpr unsigned kSuspendTimeoutMs = 1000;
+
+int init_with(int policy) {
   tl_config cfg;
   tl_config_defaults(&cfg);
+  cfg.suspend_policy = policy;
+  cfg.suspend_timeout_ms = kSuspendTimeoutMs;
   return st(tl_init(&cfg), "tl_init");
 }
-const char* ref_last_error() { return g_err; }
+int ref_init() { return init_with(TL_SUSPEND_PREEMPTIVE); }
+int ref_init_hybrid() { return init_with(TL_SUSPEND_HYBRID); }
 
 int ref_spawn(const char* name, tl_adapter_fn fn, void* arg, tl_adapter_thread_id* out) {
   tl_thread_id id = 0;
@@ -78,11 +98,23 @@ int ref_integrity(tl_adapter_violation* out, size_t cap) {
   return n;
 }
 
+void describe_wait(tl_adapter_thread& t, const tl_wait_edge* edges, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (edges[i].waiter != t.id) continue;
+    const char* name = threadlab::ref::lock_name(edges[i].lock);
+    std::snprintf(t.waiting_on, sizeof t.waiting_on, "lock '%s' held by thread %llu", *name ? name : "?",
+                  static_cast<unsigned long long>(edges[i].owner));
+    return;
+  }
+}
+
 int ref_thread_list(tl_adapter_thread* out, size_t cap, size_t* count) {
   tl_thread_info info[256];
   size_t total = 0;
   int rc = st(tl_thread_list(info, 256, &total), "tl_thread_list");
   if (rc) return rc;
+  tl_wait_edge edges[256];
+  size_t nedges = tl_wait_edges(edges, 256);
   for (size_t i = 0; i < total && i < 256 && i < cap; ++i) {
     out[i] = tl_adapter_thread{};
     out[i].id = info[i].id;
@@ -92,34 +124,67 @@ int ref_thread_list(tl_adapter_thread* out, size_t cap, size_t* count) {
     if (info[i].callback_depth)
       std::snprintf(out[i].waiting_on, sizeof out[i].waiting_on, "in callback (depth %u)",
                     info[i].callback_depth);
+    describe_wait(out[i], edges, nedges < 256 ? nedges : 256);
   }
   if (count) *count = total;
   return TL_ADAPTER_OK;
 }
 
-tl_adapter make_reference() {
+tl_adapter make_reference(const char* name, const char* description, int (*init)()) {
+  namespace r = threadlab::ref;
   tl_adapter a{};
   a.abi_version = TL_ADAPTER_ABI_VERSION;
   a.struct_size = sizeof(tl_adapter);
-  a.name = "reference";
-  a.description = "threadlab's reference runtime (runtime/)";
-  a.caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COUNTERS | TL_CAP_INTEGRITY |
-           TL_CAP_VALUE_STACK | TL_CAP_THREAD_LIST;
-  a.init = ref_init;
-  a.last_error = ref_last_error;
+  a.name = name;
+  a.description = description;
+  a.caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COUNTERS | TL_CAP_INTEGRITY | TL_CAP_VALUE_STACK |
+           TL_CAP_THREAD_LIST | TL_CAP_SUSPEND | TL_CAP_COLLECT | TL_CAP_INTERRUPT | TL_CAP_KILL | TL_CAP_LOCKS |
+           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS;
+  a.init = init;
+  a.last_error = r::last_error;
   a.spawn = ref_spawn;
   a.join = ref_join;
   a.self = ref_self;
   a.callback_enter = ref_enter;
   a.callback_exit = ref_exit;
+  a.kill = r::kill;
+  a.interrupt = r::interrupt;
+  a.suspend_all = r::suspend_all;
+  a.resume_all = r::resume_all;
+  a.collect = r::collect;
+  a.lock_new = r::lock_new;
+  a.lock = r::lock;
+  a.unlock = r::unlock;
+  a.lock_free = r::lock_free;
+  a.wait_edges = r::wait_edges;
   a.value_push = ref_push;
   a.value_pop = ref_pop;
   a.counters = ref_counters;
   a.check_integrity = ref_integrity;
   a.thread_list = ref_thread_list;
+  a.kill_report = r::kill_report;
+  a.safepoint = r::safepoint;
+  a.foreign_begin = r::foreign_begin;
+  a.foreign_end = r::foreign_end;
+  a.blocking_begin = r::blocking_begin;
+  a.blocking_end = r::blocking_end;
+  a.no_interrupt_begin = r::no_interrupt_begin;
+  a.no_interrupt_end = r::no_interrupt_end;
+  a.alloc = r::alloc;
+  a.is_live = r::is_live;
+  a.without_gc_begin = r::without_gc_begin;
+  a.without_gc_end = r::without_gc_end;
+  a.heap_stats = r::heap_stats;
+  a.poison_byte = TL_GC_POISON;
+  a.cleanup_push = r::cleanup_push;
+  a.cleanup_pop = r::cleanup_pop;
   return a;
 }
 
 }  // namespace
 
-extern "C" const tl_adapter tl_reference_adapter = make_reference();
+extern "C" const tl_adapter tl_reference_adapter =
+    make_reference("reference", "threadlab's reference runtime (runtime/), preemptive stop-the-world", ref_init);
+extern "C" const tl_adapter tl_reference_hybrid_adapter = make_reference(
+    "reference-hybrid", "threadlab's reference runtime (runtime/), hybrid stop-the-world (state word + safepoints)",
+    ref_init_hybrid);

@@ -1,16 +1,26 @@
 // registry.cpp — the table of adapters: built-ins, then third-party extras.
 //
-// Invariant: an adapter is listed only after adapter_problem() found it
-// usable (ABI version, struct size, name, init, and every operation its
-// capability bits promise); callers can rely on those pointers.
+// Invariants:
+//   - An adapter is listed only after adapter_problem() found it usable (ABI
+//     version, struct size, name, init, and every operation its capability
+//     bits promise); callers can rely on those pointers.
+//   - Every listed table is a full tl_adapter: an extra built against an
+//     older (revision 1) header is copied into a zero-filled table of this
+//     threadlab's size, so its revision-2 operations read as NULL.
+#include <cstddef>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "adapters/builtin.h"
 
 namespace threadlab {
 namespace {
+// Size of the revision-1 table: everything before kill_report.
+constexpr size_t kRevision1Size = offsetof(tl_adapter, kill_report);
+
 std::vector<const tl_adapter*>& table() {
-  static std::vector<const tl_adapter*> t{&tl_reference_adapter, &tl_pthread_adapter};
+  static std::vector<const tl_adapter*> t{&tl_reference_adapter, &tl_reference_hybrid_adapter, &tl_pthread_adapter};
   return t;
 }
 }  // namespace
@@ -19,7 +29,8 @@ std::string adapter_problem(const tl_adapter* a) {
   if (!a) return "null adapter";
   if (a->abi_version != TL_ADAPTER_ABI_VERSION)
     return fmt::format("ABI version {} (this threadlab speaks {})", a->abi_version, TL_ADAPTER_ABI_VERSION);
-  if (a->struct_size < sizeof(tl_adapter)) return "struct_size smaller than this threadlab's tl_adapter";
+  if (a->struct_size < kRevision1Size)
+    return fmt::format("struct_size {} smaller than any tl_adapter revision ({})", a->struct_size, kRevision1Size);
   if (!a->name || !*a->name) return "no name";
   if (!a->init) return "no init operation";
   struct Need { uint64_t cap; bool ok; };
@@ -38,6 +49,10 @@ std::string adapter_problem(const tl_adapter* a) {
       {TL_CAP_INTEGRITY, a->check_integrity != nullptr},
       {TL_CAP_VALUE_STACK, a->value_push && a->value_pop},
       {TL_CAP_THREAD_LIST, a->thread_list != nullptr},
+      {TL_CAP_REGIONS, a->safepoint && a->foreign_begin && a->foreign_end && a->blocking_begin && a->blocking_end &&
+                           a->no_interrupt_begin && a->no_interrupt_end},
+      {TL_CAP_HEAP, a->alloc && a->is_live && a->without_gc_begin && a->without_gc_end && a->heap_stats},
+      {TL_CAP_CLEANUPS, a->cleanup_push && a->cleanup_pop},
   };
   for (auto& n : needs)
     if ((a->caps & n.cap) && !n.ok)
@@ -46,7 +61,15 @@ std::string adapter_problem(const tl_adapter* a) {
 }
 
 void register_extra_adapters(const tl_adapter* const* extra, size_t n) {
-  for (size_t i = 0; i < n; ++i) table().push_back(extra[i]);
+  for (size_t i = 0; i < n; ++i) {
+    const tl_adapter* a = extra[i];
+    if (a && a->struct_size >= kRevision1Size && a->struct_size < sizeof(tl_adapter)) {
+      auto* full = new tl_adapter{};  // lives as long as the process
+      std::memcpy(full, a, a->struct_size);
+      a = full;
+    }
+    table().push_back(a);
+  }
 }
 
 const std::vector<const tl_adapter*>& all_adapters() { return table(); }
@@ -86,6 +109,9 @@ extern "C" const char* tl_cap_name(uint64_t bit) {
     case TL_CAP_INTEGRITY: return "integrity";
     case TL_CAP_VALUE_STACK: return "value_stack";
     case TL_CAP_THREAD_LIST: return "thread_list";
+    case TL_CAP_REGIONS: return "regions";
+    case TL_CAP_HEAP: return "heap";
+    case TL_CAP_CLEANUPS: return "cleanups";
     default: return nullptr;
   }
 }

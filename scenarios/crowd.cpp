@@ -1,0 +1,204 @@
+// crowd.cpp — see crowd.h.
+#include "crowd.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "world.h"
+
+namespace threadlab::scn {
+namespace {
+
+void spin(Member& m) {
+  while (!m.crowd->stop.load(std::memory_order_relaxed)) m.progress.fetch_add(1, std::memory_order_relaxed);
+}
+
+void poll(Member& m) {
+  const tl_adapter* rt = m.crowd->ctx.rt;
+  while (!m.crowd->stop.load(std::memory_order_relaxed)) {
+    m.progress.fetch_add(1, std::memory_order_relaxed);
+    rt->safepoint();
+  }
+}
+
+void blocked(Member& m) {
+  const tl_adapter* rt = m.crowd->ctx.rt;
+  m.progress.fetch_add(1, std::memory_order_relaxed);
+  for (;;) {
+    char c;
+    rt->blocking_begin();
+    ssize_t n;
+    do n = read(m.pipe_fds[0], &c, 1);
+    while (n < 0);
+    rt->blocking_end();
+    if (n == 0) return;
+    m.progress.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void foreign(Member& m) {
+  const tl_adapter* rt = m.crowd->ctx.rt;
+  while (!m.crowd->stop.load(std::memory_order_relaxed)) {
+    rt->foreign_begin();
+    for (int i = 0; i < 2000; ++i) __asm__ volatile("" ::: "memory");
+    rt->foreign_end();
+    m.progress.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void churn(Member& m) {
+  Context& ctx = m.crowd->ctx;
+  while (!m.crowd->stop.load(std::memory_order_relaxed) && !has_deadlock(ctx)) {
+    tl_adapter_thread_id child = 0;
+    auto body = +[](void* p) { static_cast<Member*>(p)->progress.fetch_add(1, std::memory_order_relaxed); };
+    if (!ctx.ok(ctx.rt->spawn("crowd-newborn", body, &m, &child), "spawn")) return;
+    if (!ctx.ok(ctx.rt->join(child), "join")) return;
+  }
+}
+
+void* adopt_once(void* p) {
+  auto& m = *static_cast<Member*>(p);
+  Context& ctx = m.crowd->ctx;
+  if (!ctx.ok(ctx.rt->callback_enter(), "callback_enter")) return nullptr;
+  m.progress.fetch_add(1, std::memory_order_relaxed);
+  if (ctx.rt->caps & TL_CAP_VALUE_STACK) {
+    uintptr_t w = 0;
+    ctx.rt->value_push(0x600d);
+    ctx.rt->value_pop(&w);
+  }
+  ctx.ok(ctx.rt->callback_exit(), "callback_exit");
+  return nullptr;
+}
+
+void* adopting(void* p) {
+  auto& m = *static_cast<Member*>(p);
+  while (!m.crowd->stop.load(std::memory_order_relaxed) && !has_deadlock(m.crowd->ctx)) {
+    pthread_t t;
+    if (pthread_create(&t, nullptr, adopt_once, &m) != 0) return nullptr;
+    pthread_join(t, nullptr);
+  }
+  return nullptr;
+}
+
+void alloc(Member& m) {
+  const tl_adapter* rt = m.crowd->ctx.rt;
+  while (!m.crowd->stop.load(std::memory_order_relaxed)) {
+    auto* o = static_cast<uint64_t*>(rt->alloc(48));
+    if (o) o[0] = m.progress.load(std::memory_order_relaxed);
+    m.progress.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void member_main(void* p) {
+  auto& m = *static_cast<Member*>(p);
+  switch (m.kind) {
+    case Kind::Spin: spin(m); break;
+    case Kind::Poll: poll(m); break;
+    case Kind::Blocked: blocked(m); break;
+    case Kind::Foreign: foreign(m); break;
+    case Kind::Churn: churn(m); break;
+    case Kind::Alloc: alloc(m); break;
+    case Kind::Adopting: break;
+  }
+}
+
+}  // namespace
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::Spin: return "spinning in managed code";
+    case Kind::Poll: return "polling safepoints";
+    case Kind::Blocked: return "blocked in read()";
+    case Kind::Foreign: return "in and out of foreign code";
+    case Kind::Churn: return "creating and exiting threads";
+    case Kind::Adopting: return "adopting foreign threads";
+    case Kind::Alloc: return "allocating";
+  }
+  return "?";
+}
+
+Crowd* Crowd::start(Context& ctx, const std::vector<Kind>& kinds, int per_kind) {
+  auto* c = new Crowd(ctx);
+  for (Kind k : kinds)
+    for (int i = 0; i < per_kind; ++i) {
+      auto m = std::make_unique<Member>();
+      m->kind = k;
+      m->crowd = c;
+      if (k == Kind::Blocked && pipe(m->pipe_fds) != 0) {
+        ctx.finding(Verdict::Fail, "pipe() failed");
+        c->ok_ = false;
+        continue;
+      }
+      if (k == Kind::Adopting) {
+        m->started = pthread_create(&m->foreign, nullptr, adopting, m.get()) == 0;
+        if (!m->started) ctx.finding(Verdict::Fail, "pthread_create failed");
+      } else {
+        m->started = ctx.ok(ctx.rt->spawn("crowd", member_main, m.get(), &m->id), "spawn");
+      }
+      c->ok_ = c->ok_ && m->started;
+      c->members_.push_back(std::move(m));
+    }
+  return c;
+}
+
+void Crowd::wait_running() {
+  for (auto& m : members_)
+    while (m->started && m->progress.load(std::memory_order_relaxed) == 0 && !ctx.has_findings()) sched_yield();
+}
+
+void Crowd::snapshot(std::vector<uint64_t>& out) const {
+  if (out.size() != members_.size()) out.resize(members_.size());
+  for (size_t i = 0; i < members_.size(); ++i) out[i] = members_[i]->progress.load(std::memory_order_acquire);
+}
+
+void Crowd::poke() {
+  for (auto& m : members_)
+    if (m->kind == Kind::Blocked && m->pipe_fds[1] >= 0) {
+      ssize_t w = write(m->pipe_fds[1], "x", 1);
+      (void)w;
+    }
+}
+
+bool Crowd::unchanged(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b, const char* while_what) {
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+    if (a[i] != b[i]) {
+      const Member& m = *members_[i];
+      ctx.finding(Verdict::Invariant,
+                  fmt::format("a thread {} (id {}) ran managed code while {}: {} steps", kind_name(m.kind), m.id,
+                              while_what, b[i] - a[i]),
+                  m.id);
+      return false;
+    }
+  return true;
+}
+
+void Crowd::wait_progress_past(const std::vector<uint64_t>& b) {
+  for (size_t i = 0; i < members_.size() && i < b.size(); ++i)
+    while (members_[i]->started && members_[i]->progress.load(std::memory_order_relaxed) <= b[i] &&
+           !has_deadlock(ctx))
+      sched_yield();
+}
+
+void Crowd::finish() {
+  stop = true;
+  for (auto& m : members_)
+    if (m->pipe_fds[1] >= 0) {
+      close(m->pipe_fds[1]);
+      m->pipe_fds[1] = -1;
+    }
+  if (has_deadlock(ctx)) return;  // abandoned: see crowd.h
+  for (auto& m : members_) {
+    if (!m->started) continue;
+    if (m->kind == Kind::Adopting)
+      pthread_join(m->foreign, nullptr);
+    else
+      ctx.ok(ctx.rt->join(m->id), "join");
+  }
+  for (auto& m : members_)
+    if (m->pipe_fds[0] >= 0) close(m->pipe_fds[0]);
+  delete this;
+}
+
+}  // namespace threadlab::scn

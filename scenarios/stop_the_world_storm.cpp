@@ -1,0 +1,82 @@
+// stop_the_world_storm.cpp — stop and restart the world over and over while
+// threads sit in every state: spinning in managed code with and without
+// safepoint polls, blocked in a syscall, in and out of foreign code, being
+// created and exiting, and foreign threads being adopted.
+//
+// Guards against: lost resumes (a target sleeps forever), suspend signals
+// sent to exiting threads or lost without a resend, and threads that run
+// managed code while the world is stopped.
+// Each round: an observed stop — the driver wakes blocked threads, nests a
+// second stop now and then, reads the runtime's ledger, and snapshots every
+// thread's managed steps twice — then a burst of back-to-back stops and
+// restarts (where a resume can race the target's wait).
+// Checks: every stop completes (a timeout is `deadlock` with the runtime's
+// diagnosis; a lost thread shows as the next stop's timeout); no thread took
+// a managed step while stopped; after the last restart every thread moves
+// on. The driver allocates nothing while the world is stopped.
+#include <sched.h>
+
+#include <algorithm>
+
+#include "crowd.h"
+#include "world.h"
+
+namespace threadlab {
+namespace {
+
+// One observed stop; false when the round found something.
+bool observed_stop(Context& ctx, scn::Crowd& crowd, int round, std::vector<uint64_t>& before,
+                   std::vector<uint64_t>& during) {
+  if (!scn::stop_world(ctx, "observed")) return false;
+  crowd.snapshot(before);
+  crowd.poke();  // blocked threads wake and try to return to managed code
+  const bool nested = round % 4 == 3;
+  if (nested && scn::stop_world(ctx, "nested")) ctx.rt->resume_all();  // inner resume: still stopped
+  if (ctx.rt->caps & TL_CAP_COUNTERS) {
+    tl_adapter_counter c[32];
+    size_t n = 0;
+    ctx.rt->counters(c, 32, &n);  // the ledger read while stopped
+  }
+  for (int i = 0; i < 64; ++i) sched_yield();  // a window for a violation to show
+  crowd.snapshot(during);
+  if (!scn::restart_world(ctx)) return false;
+  return crowd.unchanged(before, during, nested ? "the world was stopped (after a nested resume)"
+                                                : "the world was stopped");
+}
+
+void cycle(Context& ctx) {
+  using scn::Kind;
+  const std::vector<Kind> kinds = {Kind::Spin, Kind::Poll, Kind::Blocked, Kind::Foreign, Kind::Churn, Kind::Adopting};
+  auto* crowd = scn::Crowd::start(ctx, kinds, std::max(1, ctx.params.threads / 2));
+  std::vector<uint64_t> before, during;
+  crowd->snapshot(before);
+  crowd->snapshot(during);
+  if (crowd->ok()) crowd->wait_running();
+  bool ok = crowd->ok();
+  for (int round = 0; round < ctx.params.iterations && ok && !ctx.has_findings(); ++round) {
+    ok = observed_stop(ctx, *crowd, round, before, during);
+    for (int k = 0; k < 4 && ok; ++k) ok = scn::stop_world(ctx, "burst") && scn::restart_world(ctx);
+  }
+  if (ok && !ctx.has_findings()) crowd->wait_progress_past(during);
+  crowd->finish();
+}
+
+}  // namespace
+
+extern const Scenario stop_the_world_storm = {
+    "stop-the-world-storm",
+    {"suspend", "stw"},
+    TL_CAP_SPAWN | TL_CAP_SUSPEND | TL_CAP_REGIONS | TL_CAP_FOREIGN_CALLBACK,
+    "Stops and restarts the world over and over while threads spin in managed code (with and without safepoint "
+    "polls), block in a syscall, go in and out of foreign code, are created and exit, and are adopted. Guards "
+    "against lost resumes and suspend signals lost or sent to exiting threads (the stop never completes: deadlock "
+    "with the runtime's diagnosis), and threads that run managed code while the world is stopped.",
+    {2, 10, 5, 1, 1},
+    Verdict::Pass,
+    30,
+    nullptr,
+    cycle,
+    nullptr,
+};
+
+}  // namespace threadlab
