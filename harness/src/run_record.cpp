@@ -99,6 +99,15 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
       reason = !cyc.empty() ? cyc
                             : fmt::format("no progress before the watchdog fired; {} threads dumped",
                                           dump["threads"].size());
+      // No cycle, but a runtime lock someone waits for (e.g. held by a
+      // thread that is gone): name the first such wait.
+      if (cyc.empty())
+        for (auto& t : dump["threads"])
+          if (t["record"].is_object() && t["record"].value("waiting_on", "").rfind("lock ", 0) == 0) {
+            reason += fmt::format("; thread {} waits for {}", t["record"].value("id", uint64_t{0}),
+                                  t["record"].value("waiting_on", ""));
+            break;
+          }
     } else {
       reason = fmt::format("killed after {}s with no dump from the watchdog", run["timeout_s"].get<double>());
     }
