@@ -15,12 +15,12 @@
 //     a runtime that installs its own fault handler and chains to the
 //     previous one reaches this one last.
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 
+#include "process.h"
 #include "backtrace_capture.h"
 #include "crash_report.h"
 
@@ -49,7 +49,7 @@ void on_crash(int sig, siginfo_t* info, void*) {
     size_t n = sig_append(g_line, 0, cap, "crash signal=");
     n = sig_append_dec(g_line, n, cap, sig);
     n = sig_append(g_line, n, cap, " tid=");
-    n = sig_append_dec(g_line, n, cap, syscall(SYS_gettid));
+    n = sig_append_dec(g_line, n, cap, current_kernel_tid());
     n = sig_append(g_line, n, cap, " addr=");
     n = sig_append_hex(g_line, n, cap, reinterpret_cast<uintptr_t>(info ? info->si_addr : nullptr));
     n = sig_append(g_line, n, cap, "\n");
