@@ -1,0 +1,91 @@
+// without_gc_deferral.cpp — a collection requested while another thread is
+// inside a without-GC scope must wait, and then run exactly once when the
+// last scope ends.
+//
+// Guards against: deferred collections that are dropped (seed 000: "this
+// doesn't happen yet") or run twice, or while a scope is still open.
+// Per round, with a gate for a fixed interleaving: thread A opens a scope
+// (nested twice); thread B (a foreign thread calling back) requests two
+// collections, both deferred; A closes the inner scope (nothing may run), then
+// the outer one. Checks, from the runtime's collection count: no collection
+// ran inside the scope, exactly one ran when it closed (`invariant`).
+#include <atomic>
+
+#include <fmt/format.h>
+
+#include "common.h"
+
+namespace threadlab {
+namespace {
+
+uint64_t collections(Context& ctx) {
+  tl_adapter_heap_stats s{};
+  ctx.rt->no_interrupt_begin();  // see gc_callback_storm.cpp: the stats take the heap lock
+  ctx.ok(ctx.rt->heap_stats(&s), "heap_stats");
+  ctx.rt->no_interrupt_end();
+  return s.collections;
+}
+
+void round(Context& ctx) {
+  scn::Gate gate;
+  uint64_t at_open = 0, at_inner = 0;
+  scn::run_foreign(2, [&](int i) {
+    if (!ctx.ok(ctx.rt->callback_enter(), "callback_enter")) {
+      gate.advance_to(2);
+      return;
+    }
+    if (i == 0) {  // A: holds the scope
+      ctx.ok(ctx.rt->without_gc_begin(), "without_gc_begin");
+      ctx.ok(ctx.rt->without_gc_begin(), "without_gc_begin (nested)");
+      at_open = collections(ctx);
+      gate.advance_to(1);
+      gate.wait_for(2);
+      ctx.ok(ctx.rt->without_gc_end(), "without_gc_end (inner)");
+      at_inner = collections(ctx);
+      ctx.ok(ctx.rt->without_gc_end(), "without_gc_end (outer)");
+    } else {  // B: asks for collections while the scope is open
+      gate.wait_for(1);
+      for (int k = 0; k < 2; ++k) {
+        int rc = ctx.rt->collect();
+        if (rc != TL_ADAPTER_DEFERRED)
+          ctx.finding(Verdict::Invariant, fmt::format("collect inside another thread's without-GC scope returned {} "
+                                                      "instead of deferring", rc));
+      }
+      gate.advance_to(2);
+    }
+    ctx.ok(ctx.rt->callback_exit(), "callback_exit");
+  });
+  const uint64_t after = collections(ctx);
+  if (ctx.has_findings()) return;
+  if (at_inner != at_open)
+    ctx.finding(Verdict::Invariant,
+                fmt::format("{} collection(s) ran while a without-GC scope was still open", at_inner - at_open));
+  else if (after != at_open + 1)
+    ctx.finding(Verdict::Invariant,
+                fmt::format("a collection requested inside a without-GC scope ran {} time(s) when the scope ended "
+                            "(expected exactly once)",
+                            after - at_open));
+}
+
+void cycle(Context& ctx) {
+  for (int i = 0; i < ctx.params.iterations && !ctx.has_findings(); ++i) round(ctx);
+}
+
+}  // namespace
+
+extern const Scenario without_gc_deferral = {
+    "without-gc-deferral",
+    {"gc"},
+    TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COLLECT | TL_CAP_HEAP | TL_CAP_REGIONS,
+    "A collection requested from another thread while a without-GC scope is open must be deferred and run exactly "
+    "once when the outermost scope ends. Guards against deferred collections that are dropped or run twice "
+    "(invariant).",
+    {2, 10, 5, 1, 1},
+    Verdict::Pass,
+    20,
+    nullptr,
+    cycle,
+    nullptr,
+};
+
+}  // namespace threadlab
