@@ -14,8 +14,12 @@ def test_list_shows_scenarios_tags_caps_descriptions(lab):
     doc = json.loads(lab("list", "--json").stdout)
     storm = next(s for s in doc["scenarios"] if s["name"] == "foreign-callback-storm")
     assert "foreign_callback" in storm["caps"] and storm["description"] and storm["expected"] == "pass"
-    ref = next(a for a in doc["adapters"] if a["name"] == "reference")
-    assert "locks" not in ref["caps"] and ref["problem"] == ""
+    for name in ["reference", "reference-hybrid"]:
+        ref = next(a for a in doc["adapters"] if a["name"] == name)
+        assert ref["problem"] == ""
+        assert {"suspend", "collect", "interrupt", "kill", "locks", "regions", "heap", "cleanups"} <= set(
+            ref["caps"].split(",") if isinstance(ref["caps"], str) else ref["caps"])
+        assert "fork" not in ref["caps"] and "mailboxes" not in ref["caps"]
 
 
 def test_leaks_clean_lifecycle(lab, validate, tmp_path):

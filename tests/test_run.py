@@ -9,12 +9,14 @@ import xml.etree.ElementTree as ET
 def test_default_run_passes_and_writes_latest_reports(lab, validate):
     proc = lab("run", "--seed", "7")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "[4/4]" in proc.stdout and "4 pass" in proc.stdout
     reports = lab.tmp / "reports"
     doc = validate(json.loads((reports / "latest.json").read_text()))
+    n = len(doc["runs"])
+    assert f"[{n}/{n}]" in proc.stdout and f"{n} pass" in proc.stdout
     names = {r["scenario"] for r in doc["runs"]}
     assert {"foreign-callback-storm", "spawn-exit-churn", "foreign-exit-after-callback",
-            "foreign-exit-without-callback"} <= names
+            "foreign-exit-without-callback", "stop-the-world-storm", "gc-callback-storm", "kill-each-state",
+            "without-gc-deferral", "interrupt-storm"} <= names
     assert not any("selftest" in r["tags"] for r in doc["runs"])
     assert all(r["verdict"] == "pass" and r["seed"] == 7 for r in doc["runs"])
     assert doc["partial"] is False and doc["summary"]["findings"] == 0
@@ -61,8 +63,9 @@ def test_hang_is_deadlock_with_every_thread_dumped(lab, validate):
     assert any(t["record"] and t["record"]["state"] == "blocked" for t in threads)
 
 
-def test_lock_cycle_is_named(lab, validate):
-    proc, doc = lab.run_json("run", "selftest-lock-cycle", "--adapter", "pthread", "--timeout", "2")
+@pytest.mark.parametrize("adapter", ["pthread", "reference"])
+def test_lock_cycle_is_named(lab, validate, adapter):
+    proc, doc = lab.run_json("run", "selftest-lock-cycle", "--adapter", adapter, "--timeout", "2")
     assert proc.returncode == 1
     run = validate(doc)["runs"][0]
     assert run["verdict"] == "deadlock"
@@ -72,10 +75,10 @@ def test_lock_cycle_is_named(lab, validate):
 
 
 def test_missing_capability_is_skip_with_reason(lab, validate):
-    proc, doc = lab.run_json("run", "selftest-lock-cycle")
+    proc, doc = lab.run_json("run", "stop-the-world-storm", "--adapter", "pthread")
     assert proc.returncode == 0
     run = validate(doc)["runs"][0]
-    assert run["verdict"] == "skip" and "locks" in run["reason"]
+    assert run["verdict"] == "skip" and "suspend" in run["reason"]
 
 
 def test_leaking_scenario_names_the_fd_kind(lab, validate):
@@ -111,9 +114,6 @@ def test_injected_borrowed_record_is_scribble(lab, validate):
     assert run["verdict"] == "scribble", run["reason"]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "runtime 45ed03e: with adopted_record_not_released, tl_check_integrity reads the canaries of a leaked "
-    "record's unmapped stack and faults (SIGSEGV in GuardedStack::check_canaries); reported to the runtime"))
 def test_injected_unreleased_adoption_is_leak(lab, validate):
     proc, doc = lab.run_json("run", "foreign-exit-after-callback", "--seed", "5",
                              inject="adopted_record_not_released")
@@ -121,7 +121,9 @@ def test_injected_unreleased_adoption_is_leak(lab, validate):
     run = validate(doc)["runs"][0]
     assert run["verdict"] == "leak"
     counters = {l["counter"] for l in run["evidence"]["leaks"]}
-    assert "rt_records_adopted" in counters and "maps_count" in counters
+    # the ledger and the OS agree: adjacent leaked stacks may merge into one
+    # mapping, so the OS shows it as mapping count or bytes
+    assert "rt_records_adopted" in counters and ({"maps_count", "maps_bytes"} & counters)
 
 
 def test_repeat_and_jobs_and_junit(lab, validate, tmp_path):

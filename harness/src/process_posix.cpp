@@ -98,9 +98,10 @@ bool proc_spawn(const SpawnSpec& spec, Proc* p, std::string* err) {
     if (spec.cycle_socket) dup2(sock[1], 4);
     for (int fd = 5; fd < 1024; ++fd)
       if (fd != errp[1]) close(fd);
-    if (spec.search_path)
-      execvpe(argv[0], argv.data(), envp.data());
-    else
+    if (spec.search_path) {
+      environ = envp.data();  // the child's own copy: execvp searches PATH with it
+      execvp(argv[0], argv.data());
+    } else
       execve(argv[0], argv.data(), envp.data());
     int e = errno;
     (void)!write(errp[1], &e, sizeof e);
@@ -233,8 +234,18 @@ std::string self_exe() {
 }
 
 std::string signal_name(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? std::string("SIG") + abbrev : fmt::format("signal {}", sig);
+  // Portable names for the signals a scenario dies of (no sigabbrev_np off glibc).
+  static const struct {
+    int sig;
+    const char* name;
+  } kNames[] = {{SIGSEGV, "SIGSEGV"}, {SIGBUS, "SIGBUS"},   {SIGABRT, "SIGABRT"}, {SIGILL, "SIGILL"},
+                {SIGFPE, "SIGFPE"},   {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"}, {SIGINT, "SIGINT"},
+                {SIGTRAP, "SIGTRAP"}, {SIGPIPE, "SIGPIPE"}, {SIGQUIT, "SIGQUIT"}, {SIGHUP, "SIGHUP"},
+                {SIGALRM, "SIGALRM"}, {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}, {SIGSYS, "SIGSYS"},
+                {SIGXCPU, "SIGXCPU"}, {SIGCHLD, "SIGCHLD"}};
+  for (const auto& n : kNames)
+    if (n.sig == sig) return n.name;
+  return fmt::format("signal {}", sig);
 }
 
 bool run_capture(const std::vector<std::string>& argv, int timeout_ms, std::string* out, bool* timed_out,
