@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cstdio>
+#include <initializer_list>
 #include <new>
 
 #include "adopt.h"

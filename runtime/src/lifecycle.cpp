@@ -1,6 +1,7 @@
 // lifecycle.cpp — thread teardown and record freeing.
 #include "lifecycle.h"
 
+#include <initializer_list>
 #include <new>
 
 #include "inject.h"

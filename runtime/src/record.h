@@ -13,7 +13,6 @@
 #pragma once
 #include <pthread.h>
 #include <setjmp.h>
-#include <ucontext.h>
 
 #include <atomic>
 #include <cstdint>

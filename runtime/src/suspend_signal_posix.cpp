@@ -16,6 +16,8 @@
 #include <signal.h>
 #include <time.h>
 
+#include <initializer_list>
+
 #include "current.h"
 #include "inject.h"
 #include "kill.h"

@@ -3,7 +3,6 @@
 // proves nothing leaks (records, stacks, mappings).
 #include <gtest/gtest.h>
 #include <pthread.h>
-#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
@@ -232,7 +231,7 @@ TEST(Adoption, Storm64ThreadsBy1000CallbacksLeavesNothingBehind) {
   // The C library's own mappings must not move while we count: one malloc
   // arena (glibc creates arenas lazily, up to 8 per core, under contention)
   // and a warm-up that fills its thread-stack cache.
-  mallopt(M_ARENA_MAX, 1);
+  tltest::steady_malloc();
   storm(64, 10, &errors);
   ASSERT_EQ(tl_trim(), TL_OK);
   [[maybe_unused]] size_t maps_before = tltest::mapping_count();

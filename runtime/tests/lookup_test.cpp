@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
+#if defined(__APPLE__)
+#include <sys/ucontext.h>
+#else
 #include <ucontext.h>
+#endif
 #include <unistd.h>
 
 #include <atomic>
@@ -29,7 +33,7 @@ std::atomic<bool> g_sig_on_altstack{false};
 
 uintptr_t interrupted_sp(void* uc_void) {
   auto* uc = static_cast<ucontext_t*>(uc_void);
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__linux__)
   return static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
 #elif defined(__aarch64__) && defined(__linux__)
   return static_cast<uintptr_t>(uc->uc_mcontext.sp);
@@ -58,6 +62,7 @@ void install(bool on_altstack) {
 
 struct Target {
   std::atomic<bool> ready{false}, done{false};
+  pthread_t self{};
   bool use_altstack = false;
   std::vector<char> alt;
 };
@@ -71,6 +76,7 @@ void target_fn(void* p) {
     ss.ss_size = t->alt.size();
     sigaltstack(&ss, nullptr);
   }
+  t->self = pthread_self();
   t->ready = true;
   while (!t->done.load()) std::this_thread::yield();
   if (t->use_altstack) {
@@ -96,7 +102,7 @@ void signal_a_spawned_thread(bool altstack) {
     if (buf[i].id == id) tid = buf[i].kernel_tid;
   ASSERT_NE(tid, 0);
   int before = g_sig_count.load();
-  ASSERT_EQ(tgkill(getpid(), static_cast<pid_t>(tid), SIGUSR2), 0);
+  ASSERT_EQ(pthread_kill(t.self, SIGUSR2), 0);
   while (g_sig_count.load() == before) std::this_thread::yield();
   t.done = true;
   ASSERT_EQ(tl_join(id), TL_OK);
@@ -111,7 +117,7 @@ void signal_a_spawned_thread(bool altstack) {
 #if !defined(TL_UNDER_TSAN)
   EXPECT_EQ(g_sig_on_altstack.load(), altstack);
 #endif
-#if defined(__x86_64__) || (defined(__aarch64__) && defined(__linux__))
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
   EXPECT_EQ(g_sig_interrupted.load(), id);
 #endif
 }

@@ -4,6 +4,9 @@
 #include <dirent.h>
 
 #include <cstdio>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace tltest {
 
@@ -26,6 +29,12 @@ size_t task_count() {
     if (e->d_name[0] != '.') ++n;
   closedir(d);
   return n;
+}
+
+void steady_malloc() {
+#if defined(__GLIBC__)
+  mallopt(M_ARENA_MAX, 1);
+#endif
 }
 
 }  // namespace tltest

@@ -7,5 +7,8 @@ namespace tltest {
 
 size_t mapping_count();   // lines of /proc/self/maps (0 where absent)
 size_t task_count();      // entries of /proc/self/task
+// Keep the C library's own mappings steady while a test counts (one malloc
+// arena on glibc; nothing to do elsewhere).
+void steady_malloc();
 
 }  // namespace tltest
