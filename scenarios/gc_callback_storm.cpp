@@ -33,13 +33,7 @@ void fill(uint64_t* o, uint64_t tag) {
 
 // True when intact; otherwise a finding says how it was found.
 bool check(Context& ctx, const uint64_t* o, uint64_t tag, const char* where) {
-  // Workaround (runtime bug, runtime/src/gc/collect.cpp tl_gc_is_live): it
-  // takes the heap lock without a no-interrupt window, so a thread stopped
-  // inside it holds that lock and the next collection waits forever. Ask
-  // inside a window until the runtime opens one itself.
-  ctx.rt->no_interrupt_begin();
   bool live = ctx.rt->is_live(o) != 0;
-  ctx.rt->no_interrupt_end();
   bool same = true;
   for (size_t i = 0; i < kWords && live; ++i) same = same && o[i] == tag * 0x9e3779b97f4a7c15ull + i;
   if (live && same) return true;

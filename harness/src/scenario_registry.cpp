@@ -15,7 +15,7 @@ namespace threadlab {
 
 const std::vector<const Scenario*>& all_scenarios() {
   static const std::vector<const Scenario*> all = {
-#define S(ident) &ident,
+#define S(ident) &(ident),
 #include "list.def"
 #undef S
   };

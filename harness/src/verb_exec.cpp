@@ -102,7 +102,7 @@ nlohmann::json gdb_dump(pid_t pid, std::string* note) {
       threads.push_back({{"tid", tid}, {"name", m[2].str()}, {"kernel_state", ks.first}, {"waiting_on", ks.second},
                          {"answered", true}, {"record", nullptr}, {"backtrace", nlohmann::json::array()}});
       cur = &threads.back();
-    } else if (cur && line.rfind("#", 0) == 0) {
+    } else if (cur && line.rfind('#', 0) == 0) {
       (*cur)["backtrace"].push_back(line);
     }
   }

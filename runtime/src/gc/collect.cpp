@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../blocking.h"
 #include "../current.h"
 #include "../globals.h"
 #include "../inject.h"
@@ -184,6 +185,7 @@ int collect_now() {
 }
 
 int add_root(void** slot) {
+  NoStopScope no_stop;
   pthread_mutex_lock(&g_roots_mu);
   g_roots->push_back(slot);
   pthread_mutex_unlock(&g_roots_mu);
@@ -191,6 +193,7 @@ int add_root(void** slot) {
 }
 
 int remove_root(void** slot) {
+  NoStopScope no_stop;
   pthread_mutex_lock(&g_roots_mu);
   for (auto it = g_roots->begin(); it != g_roots->end(); ++it)
     if (*it == slot) {
@@ -237,6 +240,7 @@ extern "C" int tl_gc_collect(void) {
 extern "C" int tl_gc_is_live(const void* p) {
   if (!initialized()) return 0;
   gc::Heap& h = gc::heap();
+  NoStopScope no_stop;  // never stopped holding the heap lock
   pthread_mutex_lock(&h.lock);
   int live = gc::find_object(reinterpret_cast<uintptr_t>(p), nullptr, nullptr) != nullptr;
   pthread_mutex_unlock(&h.lock);
@@ -258,6 +262,7 @@ extern "C" int tl_gc_get_stats(tl_gc_stats* out) {
   TL_REQUIRE_INIT();
   if (!out) return fail(TL_EINVAL, "tl_gc_get_stats: out is NULL");
   gc::Heap& h = gc::heap();
+  NoStopScope no_stop;  // never stopped holding the heap lock
   pthread_mutex_lock(&h.lock);
   out->collections = h.collections;
   out->deferred_requests = h.deferred;

@@ -35,7 +35,7 @@ bool add_arena_locked(Heap& h) {
     h.arena_cap = cap;
   }
   void* m = os::map_aligned(kArenaBytes, kBlockBytes, os::Prot::ReadWrite);
-  if (!m) return false;
+  if (!m || !h.arenas) return false;
   auto lo = reinterpret_cast<uintptr_t>(m);
   h.arenas[h.arena_count++] = {lo, lo + kArenaBytes, 0};
   h.heap_bytes += kArenaBytes;
@@ -137,8 +137,8 @@ void* allocate(Record* r, size_t bytes) {
     pthread_mutex_lock(&h.lock);
     bool ok = refill_locked(h, r, c);
     pthread_mutex_unlock(&h.lock);
-    if (!ok) return nullptr;
     cell = r->alloc_cache[c];
+    if (!ok || !cell) return nullptr;
   }
   TL_UNPOISON(cell, class_bytes(c));
   r->alloc_cache[c] = *static_cast<void**>(cell);
