@@ -110,7 +110,9 @@ bool probe_sample(int pid, ProbeSample* out, std::string* err) {
     uint64_t lo = std::stoull(range.substr(0, dash), nullptr, 16);
     uint64_t hi = std::stoull(range.substr(dash + 1), nullptr, 16);
     ++count;
-    bytes += static_cast<double>(hi - lo);
+    // The brk heap grows and shrinks with malloc's high-water mark and
+    // fragmentation, not with threads: it is listed, not added to the bytes.
+    if (path != "[heap]") bytes += static_cast<double>(hi - lo);
     mset[range] = perms + " " + std::to_string((hi - lo) / 1024) + " KiB " + (path.empty() ? "[anon]" : path);
   }
   // Under a sanitizer the sanitizer's own shadow and per-thread mappings
