@@ -31,8 +31,11 @@ void fill(uint64_t* o, uint64_t tag) {
   for (size_t i = 0; i < kWords; ++i) o[i] = tag * 0x9e3779b97f4a7c15ull + i;
 }
 
-// True when intact; otherwise a finding says how it was found.
-bool check(Context& ctx, const uint64_t* o, uint64_t tag, const char* where) {
+// True when intact; otherwise a finding says how it was found. When nothing
+// but the collector could have touched the object (`only_gc_touches`), a
+// change means it was freed and handed out again: an invariant, not a
+// scribble.
+bool check(Context& ctx, const uint64_t* o, uint64_t tag, const char* where, bool only_gc_touches = false) {
   bool live = ctx.rt->is_live(o) != 0;
   bool same = true;
   for (size_t i = 0; i < kWords && live; ++i) same = same && o[i] == tag * 0x9e3779b97f4a7c15ull + i;
@@ -40,9 +43,12 @@ bool check(Context& ctx, const uint64_t* o, uint64_t tag, const char* where) {
   bool poisoned = ctx.rt->poison_byte != 0;
   const auto* b = reinterpret_cast<const unsigned char*>(o);
   for (size_t i = sizeof(void*); i < kWords * 8 && poisoned; ++i) poisoned = b[i] == ctx.rt->poison_byte;
-  ctx.finding(live && !poisoned ? Verdict::Scribble : Verdict::Invariant,
+  const bool reused = live && !poisoned && only_gc_touches;
+  ctx.finding(live && !poisoned && !reused ? Verdict::Scribble : Verdict::Invariant,
               fmt::format("object {} ({}) after a collection: {}", static_cast<const void*>(o), where,
-                          !live || poisoned ? "freed (poisoned) although still referenced" : "its contents changed"),
+                          !live || poisoned ? "freed (poisoned) although still referenced"
+                          : reused          ? "freed and handed out again although still referenced"
+                                            : "its contents changed"),
               ctx.rt->self(), reinterpret_cast<uintptr_t>(o));
   return false;
 }
@@ -104,7 +110,7 @@ void cycle(Context& ctx) {
       if (rc != TL_ADAPTER_DEFERRED && !ctx.ok(rc, "collect")) break;
       if (a.have_holder)
         check(ctx, reinterpret_cast<uint64_t*>(a.holder->encoded ^ scn::kRegisterKey), 0x4e6,
-              "held only in a stopped thread's register");
+              "held only in a stopped thread's register", true);
     }
     a.done->store(true);
   };
