@@ -105,11 +105,14 @@ void kill_one(Context& ctx, State state) {
     }
     // The victim's lock must be free: a kill that kept it blocks us here.
     if (killed && ctx.ok(ctx.rt->lock(v.own), "lock (the killed thread's lock)")) ctx.rt->unlock(v.own);
+    // A kill that did not end the thread (already reported above) must not
+    // hang the join: let a blocked victim out of its read().
+    if (!killed) close(v.pipe_fds[1]), v.pipe_fds[1] = -1;
     ctx.ok(ctx.rt->join(id), "join");
   }
   ctx.rt->unlock(v.other);
   close(v.pipe_fds[0]);
-  close(v.pipe_fds[1]);
+  if (v.pipe_fds[1] >= 0) close(v.pipe_fds[1]);
   ctx.rt->lock_free(v.own);
   ctx.rt->lock_free(v.other);
 }
