@@ -9,6 +9,7 @@
 #include "record.h"
 #include "registry.h"
 #include "slot.h"
+#include "current.h"
 #include "gc/inhibit.h"
 #include "interrupt.h"
 #include "os.h"
@@ -46,6 +47,9 @@ void thread_teardown(Record* r) {
     // adopted record; it stays registered (dead) with its stacks mapped.
     if (TL_INJECT(adopted_record_not_released)) return;
     ledger().records_adopted.fetch_sub(1, std::memory_order_relaxed);
+    // Unbind first: once retired, another thread's reap may free the record
+    // at any moment, and nothing on this thread may reach it through TLS.
+    bind_tls_only(nullptr);
     registry().retire(r);
   }
 }

@@ -47,7 +47,6 @@ void ask(Record* r, uint64_t gen, bool exiting_defect) {
   r->signalled_gen = 0;
   r->suspend_count.fetch_add(1, std::memory_order_relaxed);
   uint32_t cur = r->state.load(std::memory_order_acquire);
-  State s = state_of(cur);
   if (exiting_defect) {
     // DEFECT suspend_ignores_exiting: signal a thread that is exiting (or
     // gone) and wait for an acknowledgement it will never send.
@@ -61,7 +60,7 @@ void ask(Record* r, uint64_t gen, bool exiting_defect) {
   for (;;) {
     if (r->state.compare_exchange_weak(cur, cur | kStopBit, std::memory_order_acq_rel)) break;
   }
-  s = state_of(cur);
+  const State s = state_of(cur);
   const bool by_state = g_policy == TL_SUSPEND_HYBRID || s == State::Creating ||
                         (kSignalsDeferredBySanitizer && (s == State::Foreign || s == State::Blocked));
   if (by_state) {
