@@ -121,7 +121,8 @@ void* find_object(uintptr_t p, Block** block_out, uint32_t* index_out) {
   if (p < first) return nullptr;
   uint32_t idx = static_cast<uint32_t>((p - first) / b->cell_bytes);
   if (idx >= b->cells) return nullptr;
-  if (!((b->alloc_bits[idx / 64] >> (idx % 64)) & 1u)) return nullptr;
+  // Allocating threads set alloc bits atomically without the heap lock.
+  if (!((__atomic_load_n(&b->alloc_bits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64)) & 1u)) return nullptr;
   if (block_out) *block_out = b;
   if (index_out) *index_out = idx;
   return reinterpret_cast<void*>(first + size_t{idx} * b->cell_bytes);
