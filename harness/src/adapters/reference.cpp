@@ -42,7 +42,14 @@ const char* last_error() { return g_err; }
 namespace {
 using threadlab::ref::st;
 
+#if defined(TL_UNDER_TSAN) || defined(TL_UNDER_ASAN)
+// Sanitizers slow every thread 5-15x (ThreadSanitizer also delays signal
+// delivery to the next intercepted call): the stop timeout scales with them,
+// still far below the watchdog's.
+constexpr unsigned kSuspendTimeoutMs = 10000;
+#else
 constexpr unsigned kSuspendTimeoutMs = 1000;
+#endif
 
 int init_with(int policy) {
   tl_config cfg;
