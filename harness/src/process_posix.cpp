@@ -158,6 +158,20 @@ void proc_kill_group(Proc* p, int sig) {
   if (p->pid > 0) kill(-p->pid, sig);
 }
 
+// Reap the (already killed) child, collect the last of its output and
+// close every pipe to it.
+static void reap_and_close(Proc* p) {
+  int status = 0;
+  while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  p->exited = true;
+  p->status = status;
+  proc_drain(p);
+  close_fd(&p->out_fd);
+  close_fd(&p->result_fd);
+  close_fd(&p->cycle_fd);
+}
+
 bool proc_try_reap(Proc* p) {
   if (p->exited) return true;
   siginfo_t si{};
@@ -167,30 +181,14 @@ bool proc_try_reap(Proc* p) {
   p->stray = count_group_members(p->pid, p->pid) > 0;
   kill(-p->pid, SIGKILL);
   proc_drain(p);
-  int status = 0;
-  while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  p->exited = true;
-  p->status = status;
-  proc_drain(p);
-  close_fd(&p->out_fd);
-  close_fd(&p->result_fd);
-  close_fd(&p->cycle_fd);
+  reap_and_close(p);
   return true;
 }
 
 void proc_kill_and_reap(Proc* p) {
   if (p->exited || p->pid <= 0) return;
   proc_kill_group(p, SIGKILL);
-  int status = 0;
-  while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  p->exited = true;
-  p->status = status;
-  proc_drain(p);
-  close_fd(&p->out_fd);
-  close_fd(&p->result_fd);
-  close_fd(&p->cycle_fd);
+  reap_and_close(p);
 }
 
 namespace {
