@@ -95,6 +95,8 @@ void release(Record* r) {
   if (r->stopped_in_handler.exchange(false, std::memory_order_acq_rel)) thread_resume(r->mach_port);
 }
 
+void signal_maybe_gone(Record* r) { request_stop(r, 0); }
+
 bool request_hard_kill(Record* r) {
   r->kill_hard.store(true, std::memory_order_release);
   return pthread_kill(r->pthread, kKillSignal) == 0;

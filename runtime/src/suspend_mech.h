@@ -18,6 +18,9 @@ Sent request_stop(Record* r, uint64_t gen);
 // Resend to a target that has not answered (Pending mechanisms only).
 Sent resend(Record* r, uint64_t gen);
 void release(Record* r);
+// Signal by kernel id only, touching nothing of a thread that may be gone
+// (the suspend_ignores_exiting defect).
+void signal_maybe_gone(Record* r);
 // Hard kill: make r leave its current frame from a handler (kill.cpp).
 bool request_hard_kill(Record* r);
 

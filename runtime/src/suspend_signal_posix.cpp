@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <initializer_list>
 
@@ -106,6 +108,10 @@ Sent resend(Record* r, uint64_t) { return send(r); }
 void release(Record*) {
   // Nothing per thread: world::restart wakes every handler through the
   // resume word.
+}
+
+void signal_maybe_gone(Record* r) {
+  syscall(SYS_tgkill, getpid(), static_cast<pid_t>(r->kernel_tid.load(std::memory_order_acquire)), kSuspendSignal);
 }
 
 bool request_hard_kill(Record* r) {

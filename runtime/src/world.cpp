@@ -51,7 +51,7 @@ void ask(Record* r, uint64_t gen, bool exiting_defect) {
     // DEFECT suspend_ignores_exiting: signal a thread that is exiting (or
     // gone) and wait for an acknowledgement it will never send.
     r->signalled_gen = gen;
-    mech::request_stop(r, gen);
+    mech::signal_maybe_gone(r);
     return;
   }
   // Every target gets kStopBit, whatever the policy: a target that leaves
@@ -251,7 +251,12 @@ int suspend_others() {
         if (!is_target(r, gen) || r->signalled_gen != gen || r->acked_gen.load(std::memory_order_acquire) >= gen) return;
         if (r->suspend_pending.load(std::memory_order_acquire)) return;  // deferred, not lost
         g_stats.resends.fetch_add(1, std::memory_order_relaxed);
-        if (mech::resend(r, gen) == mech::Sent::Gone) r->acked_gen.store(gen, std::memory_order_release);
+        const State st = r->current_state();
+        if (st == State::Exiting || st == State::Dead) {
+          mech::signal_maybe_gone(r);  // only the suspend_ignores_exiting defect targets these
+        } else if (mech::resend(r, gen) == mech::Sent::Gone) {
+          r->acked_gen.store(gen, std::memory_order_release);
+        }
       });
       next_resend = t + uint64_t{g_resend_ms} * 1000u;
     }
