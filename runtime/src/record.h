@@ -25,7 +25,7 @@ namespace tl {
 
 constexpr uint64_t kRecordMagic = 0x7468726561644c62ull;  // "threadLb"
 constexpr uint64_t kDeadMagic = 0xdeadbeefdeadbeefull;
-constexpr unsigned kMaxSavedRegs = 40;
+constexpr unsigned kMaxSavedRegs = 48;
 constexpr unsigned kSizeClasses = 9;  // 16 .. 4096 bytes
 
 struct Slot;

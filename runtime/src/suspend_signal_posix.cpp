@@ -24,6 +24,7 @@
 #include "inject.h"
 #include "kill.h"
 #include "os.h"
+#include "regs.h"
 #include "suspend_mech.h"
 #include "world.h"
 
@@ -37,6 +38,24 @@ constexpr int kSuspendSignal = SIGUSR1;
 #endif
 
 sem_t g_ack;
+
+// What the collector scans for a thread stopped in this handler: the
+// interrupted registers from the ucontext, the handler's own callee-saved
+// registers, and the control stack from the lower of the two stack
+// pointers. The ucontext alone is not enough where delivery is deferred
+// (ThreadSanitizer runs the handler at a later intercepted call, with the
+// ucontext of the moment the signal arrived: the registers and frames that
+// hold pointers now are not in it). Scanning from the handler's own frame
+// also covers the kernel's signal frame and every frame in between.
+void save_context(Record* r, void* uc) {
+  unsigned n = os::context_regs(uc, r->saved_regs, kMaxSavedRegs);
+  n += capture_callee_saved(r->saved_regs + n, kMaxSavedRegs - n);
+  r->saved_reg_count = n;
+  uintptr_t sp = os::context_sp(uc);
+  const uintptr_t here = current_sp();
+  if (here >= r->control_lo && here < r->control_hi && here < sp) sp = here;  // not on a sigaltstack
+  r->saved_sp.store(sp, std::memory_order_release);
+}
 
 void on_suspend(int, siginfo_t*, void* uc) {
   const int saved_errno = errno;
@@ -62,8 +81,7 @@ void on_suspend(int, siginfo_t*, void* uc) {
     errno = saved_errno;
     return;
   }
-  r->saved_reg_count = os::context_regs(uc, r->saved_regs, kMaxSavedRegs);
-  r->saved_sp.store(os::context_sp(uc), std::memory_order_release);
+  save_context(r, uc);
   world::stats().by_signal.fetch_add(1, std::memory_order_relaxed);
   world::acknowledge(r, gen);
 
