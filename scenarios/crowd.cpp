@@ -2,6 +2,7 @@
 #include "crowd.h"
 
 #include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -91,6 +92,17 @@ void alloc(Member& m) {
   }
 }
 
+void malloc_loop(Member& m) {
+  // Sizes above glibc's per-thread cache (1 KiB): every call takes the
+  // arena lock, as freeing a dead thread's record does.
+  while (!m.crowd->stop.load(std::memory_order_relaxed)) {
+    size_t n = 1200 + (m.progress.load(std::memory_order_relaxed) % 8) * 512;
+    void* volatile p = malloc(n);
+    free(p);
+    m.progress.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void member_main(void* p) {
   auto& m = *static_cast<Member*>(p);
   switch (m.kind) {
@@ -100,6 +112,7 @@ void member_main(void* p) {
     case Kind::Foreign: foreign(m); break;
     case Kind::Churn: churn(m); break;
     case Kind::Alloc: alloc(m); break;
+    case Kind::Malloc: malloc_loop(m); break;
     case Kind::Adopting: break;
   }
 }
@@ -115,6 +128,7 @@ const char* kind_name(Kind k) {
     case Kind::Churn: return "creating and exiting threads";
     case Kind::Adopting: return "adopting foreign threads";
     case Kind::Alloc: return "allocating";
+    case Kind::Malloc: return "in malloc and free";
   }
   return "?";
 }

@@ -7,7 +7,9 @@
 // looping in and out of a foreign region, churning (spawning and joining
 // short threads: creating and exiting), adopting (fresh foreign threads that
 // call back once and exit), allocating managed objects in a tight loop (so
-// a stop often lands inside the runtime's allocator).
+// a stop often lands inside the runtime's allocator), calling malloc and
+// free in a tight loop from managed code (so a stop often lands inside
+// malloc, holding its lock).
 //
 // Invariants:
 //   - A member's `progress` moves only in managed code: after a step in a
@@ -32,7 +34,7 @@
 
 namespace threadlab::scn {
 
-enum class Kind { Spin, Poll, Blocked, Foreign, Churn, Adopting, Alloc };
+enum class Kind { Spin, Poll, Blocked, Foreign, Churn, Adopting, Alloc, Malloc };
 const char* kind_name(Kind k);
 
 struct Member {

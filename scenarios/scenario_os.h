@@ -5,4 +5,9 @@ namespace threadlab::scn {
 // Open a per-thread kernel handle the way runtimes do (eventfd on Linux, a
 // kqueue elsewhere) and return its fd; the caller decides whether to close.
 int open_thread_handle();
+// Make every thread of this process share one malloc lock (glibc: a single
+// arena), so a thread stopped inside malloc blocks any other thread's
+// malloc or free — the hazard a stopper that allocates runs into. Where the
+// allocator has no such setting, nothing changes.
+void share_one_malloc_lock();
 }  // namespace threadlab::scn

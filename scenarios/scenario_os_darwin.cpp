@@ -5,4 +5,7 @@
 
 namespace threadlab::scn {
 int open_thread_handle() { return kqueue(); }
+// libmalloc's zones keep their own per-CPU magazines and locks; there is no
+// switch to put every thread behind one.
+void share_one_malloc_lock() {}
 }  // namespace threadlab::scn

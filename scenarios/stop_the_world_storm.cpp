@@ -1,11 +1,15 @@
 // stop_the_world_storm.cpp — stop and restart the world over and over while
 // threads sit in every state: spinning in managed code with and without
-// safepoint polls, blocked in a syscall, in and out of foreign code, being
-// created and exiting, and foreign threads being adopted.
+// safepoint polls, inside malloc, blocked in a syscall, in and out of
+// foreign code, being created and exiting, and foreign threads being
+// adopted (and exiting, so dead records wait to be freed).
 //
 // Guards against: lost resumes (a target sleeps forever), suspend signals
-// sent to exiting threads or lost without a resend, and threads that run
-// managed code while the world is stopped.
+// sent to exiting threads or lost without a resend, threads that run
+// managed code while the world is stopped, and a stopper that calls malloc
+// or free while the world is stopped (freeing dead records, say): every
+// thread shares one malloc lock here, so a thread stopped inside malloc
+// makes that stopper wait forever.
 // Each round: an observed stop — the driver wakes blocked threads, nests a
 // second stop now and then, reads the runtime's ledger, and snapshots every
 // thread's managed steps twice — then a burst of back-to-back stops and
@@ -19,6 +23,7 @@
 #include <algorithm>
 
 #include "crowd.h"
+#include "scenario_os.h"
 #include "world.h"
 
 namespace threadlab {
@@ -46,7 +51,9 @@ bool observed_stop(Context& ctx, scn::Crowd& crowd, int round, std::vector<uint6
 
 void cycle(Context& ctx) {
   using scn::Kind;
-  const std::vector<Kind> kinds = {Kind::Spin, Kind::Poll, Kind::Blocked, Kind::Foreign, Kind::Churn, Kind::Adopting};
+  scn::share_one_malloc_lock();
+  const std::vector<Kind> kinds = {Kind::Spin,  Kind::Poll,     Kind::Malloc, Kind::Blocked,
+                                   Kind::Foreign, Kind::Churn, Kind::Adopting};
   auto* crowd = scn::Crowd::start(ctx, kinds, std::max(1, ctx.params.threads / 2));
   std::vector<uint64_t> before, during;
   crowd->snapshot(before);
@@ -68,9 +75,11 @@ extern const Scenario stop_the_world_storm = {
     {"suspend", "stw"},
     TL_CAP_SPAWN | TL_CAP_SUSPEND | TL_CAP_REGIONS | TL_CAP_FOREIGN_CALLBACK,
     "Stops and restarts the world over and over while threads spin in managed code (with and without safepoint "
-    "polls), block in a syscall, go in and out of foreign code, are created and exit, and are adopted. Guards "
-    "against lost resumes and suspend signals lost or sent to exiting threads (the stop never completes: deadlock "
-    "with the runtime's diagnosis), and threads that run managed code while the world is stopped.",
+    "polls), sit in malloc, block in a syscall, go in and out of foreign code, are created and exit, and are "
+    "adopted and exit. Guards against lost resumes and suspend signals lost or sent to exiting threads (the stop "
+    "never completes: deadlock with the runtime's diagnosis), threads that run managed code while the world is "
+    "stopped, and a stopper that frees or allocates while the world is stopped (every thread shares one malloc "
+    "lock: deadlock).",
     {2, 10, 5, 1, 1},
     Verdict::Pass,
     30,

@@ -10,6 +10,7 @@ ADAPTERS = ["reference", "reference-hybrid"]
 CASES = [
     ("resume_without_generation", "stop-the-world-storm", "deadlock", ["--cycles", "2"]),
     ("suspend_ignores_exiting", "stop-the-world-storm", "deadlock", ["--cycles", "2"]),
+    ("free_record_while_suspended", "stop-the-world-storm", "deadlock", ["--cycles", "2"]),
     ("drop_every_nth_signal", "stop-the-world-storm", "deadlock", ["--cycles", "2"]),
     ("suspend_during_no_interrupt", "gc-callback-storm", "deadlock", ["--cycles", "2"]),
     ("gc_skips_saved_registers", "gc-callback-storm", "invariant", ["--cycles", "2"]),
@@ -61,6 +62,22 @@ def test_stop_timeout_names_the_thread_that_never_answered(lab, validate, adapte
     assert run["verdict"] == "deadlock"
     assert "never answered" in run["reason"] and "thread " in run["reason"], run["reason"]
     assert any(f["verdict"] == "deadlock" for f in run["evidence"]["findings"])
+
+
+def test_a_wedged_allocator_is_still_reported(lab, validate):
+    # The stopper frees a dead record while a stopped thread holds malloc's
+    # lock: the child's own dump (which allocates) never comes, and the
+    # runner reports the threads as the kernel saw them from outside.
+    proc, doc = lab.run_json("run", "stop-the-world-storm", "--timeout", "3", "--cycles", "2",
+                             inject="free_record_while_suspended")
+    run = validate(doc)["runs"][0]
+    assert run["verdict"] == "deadlock", run["reason"]
+    dump = run["evidence"]["dump"]
+    assert len(dump["threads"]) > 1, dump
+    assert "seen from outside" in run["reason"], run["reason"]
+    assert "dump never came" in dump["note"], dump["note"]
+    assert all(t["answered"] is False and t["kernel_state"] for t in dump["threads"]), dump["threads"]
+    assert any(t["waiting_on"].startswith("futex") for t in dump["threads"]), dump["threads"]
 
 
 def test_kept_lock_names_the_wait_in_the_dump(lab, validate):

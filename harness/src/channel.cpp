@@ -15,15 +15,19 @@ std::mutex g_mu;
 void channel_open(int fd) { g_fd = fd; }
 int channel_fd() { return g_fd; }
 
-void channel_emit(const nlohmann::json& event) {
-  std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+void channel_emit_raw(const char* line, size_t len) {
   std::lock_guard<std::mutex> lock(g_mu);
   size_t off = 0;
-  while (off < line.size()) {
-    ssize_t w = write(g_fd, line.data() + off, line.size() - off);
+  while (off < len) {
+    ssize_t w = write(g_fd, line + off, len - off);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return;
     off += static_cast<size_t>(w);
   }
+}
+
+void channel_emit(const nlohmann::json& event) {
+  std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  channel_emit_raw(line.data(), line.size());
 }
 }  // namespace threadlab

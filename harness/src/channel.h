@@ -11,4 +11,6 @@ namespace threadlab {
 void channel_open(int fd);
 int channel_fd();
 void channel_emit(const nlohmann::json& event);
+// One preformatted line (ending in '\n'), written without allocating.
+void channel_emit_raw(const char* line, size_t len);
 }  // namespace threadlab

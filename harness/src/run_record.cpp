@@ -56,7 +56,8 @@ std::string demangle_frame(const std::string& line) {
 }
 }  // namespace
 
-void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double duration_s) {
+void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double duration_s,
+                const nlohmann::json& outside) {
   run["duration_s"] = duration_s;
   auto& ev = run["evidence"];
   nlohmann::json result, dump, streamed = nlohmann::json::array();
@@ -108,6 +109,22 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
                                   t["record"].value("waiting_on", ""));
             break;
           }
+    } else if (outside.is_object() && !outside["threads"].empty()) {
+      // The child's watchdog fired (or not) but its dump never came: it
+      // allocates, and a stopped thread may hold the allocator's lock.
+      int futex = 0;
+      for (auto& t : outside["threads"])
+        if (t.value("waiting_on", "").rfind("futex", 0) == 0) ++futex;
+      std::string note = std::string(watchdog ? "the watchdog fired but its dump never came"
+                                              : "no word from the watchdog") +
+                         " (a thread stopped holding a lock it needs, such as malloc's?): threads as the kernel "
+                         "saw them from outside";
+      if (!outside.value("note", "").empty()) note += "; " + outside.value("note", "");
+      ev["dump"] = {{"threads", outside["threads"]}, {"cycle", nullptr}, {"note", note}};
+      reason = fmt::format("killed after {}s; {}; {} threads seen from outside, {} waiting in futex",
+                           run["timeout_s"].get<double>(),
+                           watchdog ? "the watchdog fired but its dump never came" : "no word from the watchdog",
+                           outside["threads"].size(), futex);
     } else {
       reason = fmt::format("killed after {}s with no dump from the watchdog", run["timeout_s"].get<double>());
     }

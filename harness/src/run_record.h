@@ -33,7 +33,10 @@ struct RunIdentity {
 
 nlohmann::json run_skeleton(const RunIdentity& id);
 // Fill verdict, reason, exit, evidence, counters from a finished child.
-void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double duration_s);
+// `outside`: the child's threads as the kernel showed them before it was
+// killed (null unless its own dump never came).
+void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double duration_s,
+                const nlohmann::json& outside = nullptr);
 // One line describing the wait-for cycle, "" if none.
 std::string describe_cycle(const nlohmann::json& cycle);
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "process.h"
+#include "thread_dump.h"
 
 namespace threadlab {
 namespace {
@@ -19,13 +20,29 @@ double now_s() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
+// The threads of a wedged child, seen from outside, in the dump's shape.
+nlohmann::json outside_dump(pid_t pid) {
+  std::string note;
+  nlohmann::json threads = nlohmann::json::array();
+  for (auto& t : outside_view(pid, &note))
+    threads.push_back({{"tid", t.tid},
+                       {"name", t.name},
+                       {"kernel_state", t.kernel_state},
+                       {"waiting_on", t.waiting_on},
+                       {"answered", false},
+                       {"record", nullptr},
+                       {"backtrace", t.backtrace}});
+  return {{"threads", threads}, {"cycle", nullptr}, {"note", note}};
+}
+
 struct Active {
-  size_t index;
+  size_t index = 0;
   Proc proc;
-  double started;
-  double hard_deadline;
+  double started = 0;
+  double hard_deadline = 0;
   bool hard_timeout = false;
   bool dump_seen = false;
+  nlohmann::json outside;  // the kernel's view, when the child's own dump never came
 };
 
 std::vector<std::string> child_argv(const Job& j) {
@@ -76,7 +93,9 @@ std::vector<nlohmann::json> run_jobs(const std::vector<Job>& jobs, int parallel,
         ++next;
         continue;
       }
-      Active a{next, {}, now_s(), 0};
+      Active a;
+      a.index = next;
+      a.started = now_s();
       a.hard_deadline = a.started + j.id.timeout_s + kHardGraceS;
       SpawnSpec spec;
       spec.argv = child_argv(j);
@@ -115,11 +134,12 @@ std::vector<nlohmann::json> run_jobs(const std::vector<Job>& jobs, int parallel,
       }
       if (!a.proc.exited && now_s() >= a.hard_deadline) {
         a.hard_timeout = true;
+        if (!a.dump_seen) a.outside = outside_dump(a.proc.pid);
         proc_kill_and_reap(&a.proc);
       }
       if (proc_try_reap(&a.proc)) {
         nlohmann::json run = run_skeleton(jobs[a.index].id);
-        finish_run(run, a.proc, a.hard_timeout, now_s() - a.started);
+        finish_run(run, a.proc, a.hard_timeout, now_s() - a.started, a.outside);
         finish(run);
         active.erase(active.begin() + static_cast<long>(i));
       } else {

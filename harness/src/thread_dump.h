@@ -29,6 +29,12 @@ struct ThreadSnapshot {
 
 void thread_dump_install();
 std::vector<ThreadSnapshot> dump_all_threads(int wait_ms, std::string* note);
+// Every thread of another process as the kernel shows it from outside:
+// state, what it waits in, the kernel stack where readable; no native
+// backtraces (answered = false). For the runner, when a child's own dump
+// never comes (its watchdog blocked on a lock a stopped thread holds, such
+// as malloc's). Empty, with a note, where the OS offers no such view.
+std::vector<ThreadSnapshot> outside_view(long pid, std::string* note);
 // Demangled "name+0xoff (0xip)" lines for frames after the signal frame.
 struct Frames;
 std::vector<std::string> format_frames(const Frames& f, bool skip_to_signal_frame);

@@ -47,4 +47,11 @@ std::vector<ThreadSnapshot> dump_all_threads(int, std::string* note) {
   return out;
 }
 
+std::vector<ThreadSnapshot> outside_view(long, std::string* note) {
+  // Another task's threads need its task port (task_for_pid), which an
+  // unprivileged, unsigned runner does not get.
+  *note = "no view of another process's threads on this platform";
+  return {};
+}
+
 }  // namespace threadlab

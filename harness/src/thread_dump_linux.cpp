@@ -22,9 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <cxxabi.h>
 #include <fstream>
 #include <sstream>
@@ -193,6 +195,36 @@ std::vector<ThreadSnapshot> dump_all_threads(int wait_ms, std::string* note) {
     out.push_back(std::move(t));
   }
   if (silent) *note = fmt::format("{} thread(s) did not answer the dump signal within {} ms", silent, wait_ms);
+  return out;
+}
+
+std::vector<ThreadSnapshot> outside_view(long pid, std::string* note) {
+  std::vector<ThreadSnapshot> out;
+  const std::string tasks = fmt::format("/proc/{}/task", pid);
+  DIR* d = opendir(tasks.c_str());
+  if (!d) {
+    *note = fmt::format("cannot list {}: {}", tasks, strerror(errno));
+    return out;
+  }
+  std::vector<long> tids;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') tids.push_back(std::atol(e->d_name));
+  closedir(d);
+  std::sort(tids.begin(), tids.end());
+  for (long tid : tids) {
+    ThreadSnapshot t;
+    t.tid = tid;
+    const std::string dir = fmt::format("{}/{}", tasks, tid);
+    t.name = read_first_line(dir + "/comm");
+    std::string stat = read_first_line(dir + "/stat");
+    if (stat.empty()) continue;
+    auto rp = stat.rfind(')');
+    if (rp != std::string::npos && rp + 2 < stat.size()) t.kernel_state = stat.substr(rp + 2, 1);
+    t.waiting_on = describe_wait(dir);
+    std::ifstream ks(dir + "/stack");  // readable only with privileges
+    for (std::string line; std::getline(ks, line);) t.backtrace.push_back("[kernel] " + line);
+    out.push_back(std::move(t));
+  }
   return out;
 }
 

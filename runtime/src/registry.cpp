@@ -83,10 +83,16 @@ void Registry::retire(Record* r) {
 }
 
 void Registry::reap() {
-  // DEFECT free_record_while_suspended: free even while the world is stopped
-  // (a stopped thread may hold the allocator's lock).
-  bool ignore_stop = TL_INJECT(free_record_while_suspended);
-  if (!ignore_stop && world_stopped()) return;
+  // DEFECT free_record_while_suspended: dead records are left for the
+  // stopper, which frees them while the world is stopped
+  // (world::suspend_others), where a stopped thread may hold the allocator's
+  // lock.
+  if (TL_INJECT(free_record_while_suspended)) return;
+  if (world_stopped()) return;
+  reap_now();
+}
+
+void Registry::reap_now() {
   if (walkers_.load(std::memory_order_seq_cst) != 0) return;
   NoStopScope no_stop;
   pthread_mutex_lock(&grave_mu_);

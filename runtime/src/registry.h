@@ -69,8 +69,12 @@ class Registry {
   void set_world_stopped(bool stopped);
   bool world_stopped() const { return world_stopped_.load(std::memory_order_acquire); }
 
-  // Free graveyard records if nothing can see them.
+  // Free graveyard records if nothing can see them and the world runs.
   void reap();
+  // Free graveyard records if no walker can see them, whether or not the
+  // world is stopped: only the free_record_while_suspended defect calls
+  // this while it is.
+  void reap_now();
 
   // Check links, magic, states and count; returns violations written.
   int check_locked(tl_violation* out, size_t cap, int found);
@@ -95,9 +99,9 @@ class Registry {
 
 Registry& registry();
 
-// Frees a retired record (slot back to its cache, or stacks unmapped and the
-// record deleted). Installed by the runtime; never called with a walker or a
-// stopped world.
+// Frees a retired record (slot back to its cache, an adopted record to the
+// adoption cache, or stacks unmapped and the record deleted). Installed by
+// the runtime; never called with a walker or a stopped world.
 void record_free(Record* r);
 
 }  // namespace tl

@@ -293,6 +293,9 @@ int suspend_others() {
   }
   g_depth = 1;
   g_stats.stops.fetch_add(1, std::memory_order_relaxed);
+  // DEFECT free_record_while_suspended: free dead records now, with every
+  // other thread stopped wherever it was, perhaps inside malloc.
+  if (TL_INJECT(free_record_while_suspended)) registry().reap_now();
   return TL_OK;
 }
 
