@@ -13,6 +13,15 @@ namespace tl {
 
 unsigned capture_callee_saved(uintptr_t* out, unsigned max);
 
+// Bytes below the stack pointer that leaf code may use without moving it
+// (the ABI's red zone): live data a thread interrupted by a signal may
+// hold there, which the kernel's signal frame skips.
+#if defined(__x86_64__) || (defined(__aarch64__) && defined(__APPLE__))
+constexpr uintptr_t kRedZoneBytes = 128;
+#else
+constexpr uintptr_t kRedZoneBytes = 0;
+#endif
+
 // An address below every live frame of the caller (a local of a callee).
 uintptr_t current_sp();
 

@@ -25,6 +25,7 @@
 #include "kill.h"
 #include "os.h"
 #include "regs.h"
+#include "sanitizer_policy.h"
 #include "suspend_mech.h"
 #include "world.h"
 
@@ -40,20 +41,23 @@ constexpr int kSuspendSignal = SIGUSR1;
 sem_t g_ack;
 
 // What the collector scans for a thread stopped in this handler: the
-// interrupted registers from the ucontext, the handler's own callee-saved
-// registers, and the control stack from the lower of the two stack
-// pointers. The ucontext alone is not enough where delivery is deferred
-// (ThreadSanitizer runs the handler at a later intercepted call, with the
-// ucontext of the moment the signal arrived: the registers and frames that
-// hold pointers now are not in it). Scanning from the handler's own frame
-// also covers the kernel's signal frame and every frame in between.
+// interrupted registers from the ucontext, and the control stack from the
+// interrupted stack pointer less the red zone. Where delivery is deferred
+// that is not enough: ThreadSanitizer runs the handler at a later
+// intercepted call, with the ucontext of the moment the signal arrived, so
+// the registers and frames that hold pointers now are not in it. There the
+// handler also saves its own callee-saved registers and scans from its own
+// frame, which covers every frame live when it stopped.
 void save_context(Record* r, void* uc) {
   unsigned n = os::context_regs(uc, r->saved_regs, kMaxSavedRegs);
-  n += capture_callee_saved(r->saved_regs + n, kMaxSavedRegs - n);
-  r->saved_reg_count = n;
   uintptr_t sp = os::context_sp(uc);
-  const uintptr_t here = current_sp();
-  if (here >= r->control_lo && here < r->control_hi && here < sp) sp = here;  // not on a sigaltstack
+  sp = sp - r->control_lo > kRedZoneBytes ? sp - kRedZoneBytes : r->control_lo;
+  if constexpr (kSignalsDeferredBySanitizer) {
+    n += capture_callee_saved(r->saved_regs + n, kMaxSavedRegs - n);
+    const uintptr_t here = current_sp();
+    if (here >= r->control_lo && here < r->control_hi && here < sp) sp = here;  // not on a sigaltstack
+  }
+  r->saved_reg_count = n;
   r->saved_sp.store(sp, std::memory_order_release);
 }
 
@@ -85,18 +89,14 @@ void on_suspend(int, siginfo_t*, void* uc) {
   world::stats().by_signal.fetch_add(1, std::memory_order_relaxed);
   world::acknowledge(r, gen);
 
-  uint32_t* word = world::resume_word();
   if (TL_INJECT(resume_without_generation)) {
     // DEFECT resume_without_generation: wait for "the next" resume without
     // checking whether this stop's resume already came.
+    uint32_t* word = world::resume_word();
     sched_yield();
     os::futex_wait(word, __atomic_load_n(word, __ATOMIC_ACQUIRE));
   } else {
-    for (;;) {
-      uint32_t seen = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-      if (world::resume_gen() >= gen) break;
-      os::futex_wait(word, seen);
-    }
+    world::wait_for_resume(gen);
   }
   r->stopped_in_handler.store(false, std::memory_order_release);
   errno = saved_errno;

@@ -25,11 +25,9 @@ std::atomic<int> g_policy{TL_SUSPEND_PREEMPTIVE};
 unsigned g_timeout_ms = 5000, g_resend_ms = 20, g_grace_us = 500;
 pthread_rwlock_t g_lifecycle;
 std::atomic<uint64_t> g_stop_gen{0}, g_resume_gen{0};
-uint32_t g_resume_word = 0;  // futex; accessed with __atomic builtins
+uint32_t g_resume_word = 0;  // futex, bumped at each restart step; __atomic builtins
 std::atomic<Record*> g_stopper{nullptr};
 int g_depth = 0;  // [stopper]
-pthread_mutex_t g_park_mu = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t g_park_cv;
 std::atomic<unsigned> g_sent{0};
 Stats g_stats;
 
@@ -83,11 +81,15 @@ void ask(Record* r, uint64_t gen, bool exiting_defect) {
 
 bool is_target(Record* r, uint64_t gen) { return r->target_gen == gen; }
 
+void bump_resume_word() {
+  __atomic_fetch_add(&g_resume_word, 1u, __ATOMIC_SEQ_CST);
+  os::futex_wake(&g_resume_word, 0x7fffffff);
+}
+
 // Restart every target of `gen` and release the stopper's locks.
 void restart(uint64_t gen) {
   g_resume_gen.store(gen, std::memory_order_seq_cst);
-  __atomic_store_n(&g_resume_word, static_cast<uint32_t>(gen), __ATOMIC_SEQ_CST);
-  os::futex_wake(&g_resume_word, 0x7fffffff);
+  bump_resume_word();  // wakes targets waiting for resume_gen
   registry().for_each_locked([&](Record* r) {
     if (!is_target(r, gen)) return;
     r->target_gen = 0;
@@ -96,9 +98,7 @@ void restart(uint64_t gen) {
     r->state.fetch_and(~kStopBit, std::memory_order_acq_rel);
     if (r->stopped_in_handler.load(std::memory_order_acquire) || r->signalled_gen == gen) mech::release(r);
   });
-  pthread_mutex_lock(&g_park_mu);
-  pthread_cond_broadcast(&g_park_cv);
-  pthread_mutex_unlock(&g_park_mu);
+  bump_resume_word();  // wakes threads parked on their stop bit, now clear
   g_depth = 0;
   g_stopper.store(nullptr, std::memory_order_release);
   registry().set_world_stopped(false);
@@ -122,10 +122,6 @@ void init(int policy, unsigned timeout_ms, unsigned resend_ms, unsigned grace_us
   if (resend_ms) g_resend_ms = resend_ms;
   if (grace_us) g_grace_us = grace_us;
   os::rwlock_init_writer_preferred(&g_lifecycle);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_cond_init(&g_park_cv, &ca);
-  pthread_condattr_destroy(&ca);
   mech::install();
 }
 
@@ -178,15 +174,25 @@ void stop_self(Record* r) {
   save_own_context(r);
   g_stats.at_safepoint.fetch_add(1, std::memory_order_relaxed);
   acknowledge(r, gen);
-  pthread_mutex_lock(&g_park_mu);
-  while (resume_gen() < gen) pthread_cond_wait(&g_park_cv, &g_park_mu);
-  pthread_mutex_unlock(&g_park_mu);
+  wait_for_resume(gen);
+}
+
+void wait_for_resume(uint64_t gen) {
+  for (;;) {
+    // Read the word before the condition: a restart after the check
+    // changes the word, so the wait returns at once.
+    const uint32_t seen = __atomic_load_n(&g_resume_word, __ATOMIC_SEQ_CST);
+    if (resume_gen() >= gen) return;
+    os::futex_wait(&g_resume_word, seen);
+  }
 }
 
 void park_until_clear(Record* r) {
-  pthread_mutex_lock(&g_park_mu);
-  while (r->state.load(std::memory_order_acquire) & kStopBit) pthread_cond_wait(&g_park_cv, &g_park_mu);
-  pthread_mutex_unlock(&g_park_mu);
+  for (;;) {
+    const uint32_t seen = __atomic_load_n(&g_resume_word, __ATOMIC_SEQ_CST);
+    if (!(r->state.load(std::memory_order_acquire) & kStopBit)) return;
+    os::futex_wait(&g_resume_word, seen);
+  }
 }
 
 int suspend_others() {

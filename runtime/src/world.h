@@ -28,6 +28,12 @@
 //     the resume; leaving MANAGED with kStopBit acknowledges the stop.
 //   - A target that never answers is named, with its state, after
 //     suspend_timeout_ms; the stop is then abandoned and the world resumed.
+//   - Every wait for a resume (in the handler, at a safepoint, leaving a
+//     stopped state) sleeps on one futex word that the restart bumps, and
+//     holds no lock: a thread stopped again as it wakes holds nothing
+//     another thread needs. (Waiting under a mutex let a thread be stopped
+//     holding it under ThreadSanitizer, which then never delivered the next
+//     stop to a thread queued on that mutex.)
 #pragma once
 #include <pthread.h>
 
@@ -59,7 +65,11 @@ void park_until_clear(Record* r);
 // Generations, for the signal handler.
 uint64_t stop_gen();
 uint64_t resume_gen();
-// 32-bit futex word that changes at every resume (low bits of resume_gen).
+// Sleep until resume_gen reaches gen. Async-signal-safe: atomics and a
+// raw futex wait, no lock.
+void wait_for_resume(uint64_t gen);
+// The futex word behind it (the resume_without_generation defect waits on
+// it directly).
 uint32_t* resume_word();
 // Acknowledge from anywhere (signal-safe): publish acked_gen and wake the
 // stopper.
