@@ -156,10 +156,19 @@ extern "C" int tl_kill(tl_thread_id target, unsigned timeout_ms, tl_kill_report*
   if (report) {
     std::memset(report, 0, sizeof *report);
     report->hard = hard ? 1 : 0;
-    report->cleanups_run = r->cleanups_run;
-    report->locks_released = r->locks_released;
     report->state_at_kill = static_cast<int>(s);
-    if (!hard)
+    // Read what the kill did only once it is done (kill_done's acquire):
+    // a pending kill may still write these from the target's handler.
+    if (done) {
+      report->cleanups_run = r->cleanups_run;
+      report->locks_released = r->locks_released;
+    }
+    if (!done)
+      std::snprintf(report->text, sizeof report->text,
+                    "thread %llu has not ended in %u ms (%s), even after a hard kill: the kill stays pending and "
+                    "lands when the thread next handles a signal",
+                    static_cast<unsigned long long>(target), timeout_ms, state_name(s));
+    else if (!hard)
       std::snprintf(report->text, sizeof report->text,
                     "thread %llu killed at a safe point: %u cleanup(s) run, %u runtime lock(s) released",
                     static_cast<unsigned long long>(target), report->cleanups_run, report->locks_released);

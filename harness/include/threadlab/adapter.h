@@ -68,9 +68,12 @@ enum {
   /* revision 2 */
   TL_CAP_REGIONS = 1u << 14,         /* safepoint, foreign/blocking/no-interrupt regions */
   TL_CAP_HEAP = 1u << 15,            /* alloc, is_live, without_gc scopes, heap_stats */
-  TL_CAP_CLEANUPS = 1u << 16         /* cleanup_push/pop: handlers a kill or exit runs */
+  TL_CAP_CLEANUPS = 1u << 16,        /* cleanup_push/pop: handlers a kill or exit runs */
+  TL_CAP_KILL_BLOCKED = 1u << 17     /* with KILL: a thread blocked in a system call is ended too, within
+                                        the kill; without it such a kill may return TL_ADAPTER_ETIMEDOUT
+                                        and stay pending until the call returns */
 };
-#define TL_CAP_COUNT 17
+#define TL_CAP_COUNT 18
 /* Name of one capability bit ("spawn", "foreign_callback", ...), or NULL. */
 const char *tl_cap_name(uint64_t bit);
 

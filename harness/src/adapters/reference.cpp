@@ -147,6 +147,11 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COUNTERS | TL_CAP_INTEGRITY | TL_CAP_VALUE_STACK |
            TL_CAP_THREAD_LIST | TL_CAP_SUSPEND | TL_CAP_COLLECT | TL_CAP_INTERRUPT | TL_CAP_KILL | TL_CAP_LOCKS |
            TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS;
+#if !defined(TL_UNDER_TSAN)
+  // Under ThreadSanitizer the hard kill's signal is handled only when a
+  // blocked read() returns (docs/architecture.md).
+  a.caps |= TL_CAP_KILL_BLOCKED;
+#endif
   a.init = init;
   a.last_error = r::last_error;
   a.spawn = ref_spawn;

@@ -53,6 +53,7 @@ std::string adapter_problem(const tl_adapter* a) {
                            a->no_interrupt_begin && a->no_interrupt_end},
       {TL_CAP_HEAP, a->alloc && a->is_live && a->without_gc_begin && a->without_gc_end && a->heap_stats},
       {TL_CAP_CLEANUPS, a->cleanup_push && a->cleanup_pop},
+      {TL_CAP_KILL_BLOCKED, (a->caps & TL_CAP_KILL) != 0},
   };
   for (auto& n : needs)
     if ((a->caps & n.cap) && !n.ok)
@@ -112,6 +113,7 @@ extern "C" const char* tl_cap_name(uint64_t bit) {
     case TL_CAP_REGIONS: return "regions";
     case TL_CAP_HEAP: return "heap";
     case TL_CAP_CLEANUPS: return "cleanups";
+    case TL_CAP_KILL_BLOCKED: return "kill_blocked";
     default: return nullptr;
   }
 }
