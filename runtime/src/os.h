@@ -13,6 +13,8 @@
 //     each OS call is made, so error paths are tested against the real code.
 #pragma once
 #include <pthread.h>
+#include <signal.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -44,9 +46,12 @@ struct Bounds {
 // Control-stack bounds of the calling thread as the OS knows them.
 bool control_stack_bounds(Bounds* out);
 
-// pthread_create with the simulated-failure hook; returns 0 or an errno.
-int thread_create(pthread_t* out, const pthread_attr_t* attr,
-                  void* (*fn)(void*), void* arg);
+// pthread_create of a thread that starts with every signal blocked, with
+// the simulated-failure hook; returns 0 or an errno. The calling thread's
+// signal mask is stored in *caller_mask before the new thread starts, and is
+// the caller's mask again on return.
+int thread_create(pthread_t* out, pthread_attr_t* attr, void* (*fn)(void*), void* arg,
+                  sigset_t* caller_mask);
 
 // Simulated failures: consume one pending failure of `call`, if any.
 bool should_fail(int call);

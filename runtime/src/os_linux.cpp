@@ -11,7 +11,18 @@
 
 namespace tl::os {
 
-int64_t kernel_tid() { return static_cast<int64_t>(syscall(SYS_gettid)); }
+int64_t kernel_tid() {
+  // The C library keeps the tid in the thread's descriptor and derives the
+  // thread's CPU-time clock id from it in the kernel's encoding
+  // (~tid << 3 | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED): decoding it is a load,
+  // not a system call, and async-signal-safe. gettid if it does not decode.
+  clockid_t c;
+  if (pthread_getcpuclockid(pthread_self(), &c) == 0 && (c & 7) == 6) {
+    const int64_t tid = ~(static_cast<int64_t>(c) >> 3);
+    if (tid > 0) return tid;
+  }
+  return static_cast<int64_t>(syscall(SYS_gettid));
+}
 
 uint32_t mach_thread_port(pthread_t) { return 0; }
 

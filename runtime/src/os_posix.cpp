@@ -4,12 +4,14 @@
 // Invariant: the simulated-failure counters are plain atomics, so a test
 // can arm them from any thread and the next real call consumes one.
 #include <errno.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
 
 #include "os.h"
+#include "sanitizer_policy.h"
 #include "threadlab/runtime.h"
 
 namespace tl::os {
@@ -76,9 +78,24 @@ bool decommit(void* addr, size_t bytes) {
 
 void unmap(void* addr, size_t bytes) { munmap(addr, bytes); }
 
-int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*fn)(void*), void* arg) {
+int thread_create(pthread_t* out, pthread_attr_t* attr, void* (*fn)(void*), void* arg, sigset_t* caller_mask) {
   if (should_fail(TL_OS_THREAD_CREATE)) return EAGAIN;
-  return pthread_create(out, attr, fn, arg);
+  sigset_t all;
+  sigfillset(&all);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  if (!kSanitizerResetsStartMask) {
+    // The C library installs the start mask in the new thread itself: the
+    // caller's mask is read, never changed (one system call, not two).
+    pthread_sigmask(SIG_BLOCK, nullptr, caller_mask);
+    if (int e = pthread_attr_setsigmask_np(attr, &all)) return e;
+    return pthread_create(out, attr, fn, arg);
+  }
+#endif
+  // A new thread inherits its creator's mask.
+  pthread_sigmask(SIG_SETMASK, &all, caller_mask);
+  int e = pthread_create(out, attr, fn, arg);
+  pthread_sigmask(SIG_SETMASK, caller_mask, nullptr);
+  return e;
 }
 
 void write_all(int fd, const char* buf, size_t len) {

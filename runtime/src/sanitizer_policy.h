@@ -10,6 +10,12 @@
 // regions by state, as the hybrid policy always does, and signals only
 // MANAGED threads, whose loops reach a safepoint or an atomic soon enough
 // (docs/architecture.md, "Suspension under ThreadSanitizer").
+//
+// AddressSanitizer's pthread_create (in recent LLVM releases) gives the new
+// thread its creator's signal mask before the start routine runs, overriding
+// a start mask set with pthread_attr_setsigmask_np. Under ASan a thread that
+// must start with every signal blocked is therefore created while its
+// creator blocks every signal (os_posix.cpp).
 #pragma once
 
 namespace tl {
@@ -18,6 +24,12 @@ namespace tl {
 constexpr bool kSignalsDeferredBySanitizer = true;
 #else
 constexpr bool kSignalsDeferredBySanitizer = false;
+#endif
+
+#if defined(TL_UNDER_ASAN)
+constexpr bool kSanitizerResetsStartMask = true;
+#else
+constexpr bool kSanitizerResetsStartMask = false;
 #endif
 
 }  // namespace tl

@@ -3,7 +3,8 @@
 // Invariants:
 //   - A spawned thread starts with every async signal blocked and unblocks
 //     only once its record is bound (set_current), so no handler ever runs
-//     on a runtime thread that cannot find its record.
+//     on a runtime thread that cannot find its record. From then on, exit
+//     path included, it runs with its spawner's mask.
 //   - The record is registered before pthread_create and retired only by
 //     tl_join after pthread_join returned, when the kernel no longer touches
 //     the slot's stack — so the slot can be reused at once.
@@ -37,10 +38,16 @@ void* thread_main(void* p) {
   // Through the state gate: a thread created while the world is stopped
   // waits here, before running any managed code.
   r->move(State::Creating, State::Managed);
-  if (sigsetjmp(r->exit_env, 1) == 0) {
+  // The mask is not saved in exit_env (that would cost a system call per
+  // thread): a jump back here sets the thread's own mask again instead.
+  if (sigsetjmp(r->exit_env, 0) == 0) {
     pthread_sigmask(SIG_SETMASK, &r->start_mask, nullptr);
     safepoint_poll(r);  // a kill or interrupt sent while it was created
     r->fn(r->arg);
+  } else {
+    // tl_exit, or a kill that may have jumped out of a signal handler with
+    // the handler's mask: back to the mask fn ran with.
+    pthread_sigmask(SIG_SETMASK, &r->start_mask, nullptr);
   }
   // fn returned, or tl_exit / a kill jumped here. What runs from now on (C++
   // thread_local destructors, other keys' destructors) is foreign code; the
@@ -99,12 +106,10 @@ extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_
   // past the thread's own stack limit can touch them.
   uintptr_t usable_lo = s->stack_lo + kControlCanaryBytes;
   pthread_attr_setstack(&attr, reinterpret_cast<void*>(usable_lo), s->stack_hi - usable_lo);
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &r->start_mask);
   pthread_t pt;
-  int e = os::thread_create(&pt, &attr, thread_main, r);
-  pthread_sigmask(SIG_SETMASK, &r->start_mask, nullptr);
+  // Starts with every signal blocked; start_mask gets the spawner's mask,
+  // which the thread sets once its record is bound.
+  int e = os::thread_create(&pt, &attr, thread_main, r, &r->start_mask);
   pthread_attr_destroy(&attr);
   world::lifecycle_leave();
   if (e != 0) {

@@ -1,6 +1,12 @@
 // threads_test.cpp — spawn, join, exit, list, and their error paths.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include <atomic>
 #include <cstdlib>
@@ -23,6 +29,13 @@ void wait_gate(void* p) {
   auto* g = static_cast<Gate*>(p);
   g->arrived.fetch_add(1);
   while (!g->open.load()) std::this_thread::yield();
+}
+
+// 1 if the calling thread's mask blocks `blocked` and lets `open` through.
+int mask_is(int blocked, int open) {
+  sigset_t cur;
+  pthread_sigmask(SIG_BLOCK, nullptr, &cur);
+  return sigismember(&cur, blocked) == 1 && sigismember(&cur, open) == 0 ? 1 : 0;
 }
 
 bool find_thread(tl_thread_id id, tl_thread_info* out) {
@@ -78,6 +91,49 @@ TEST(Threads, ExitEndsTheThreadEarly) {
   ASSERT_EQ(tl_spawn("exiter", [](void*) { tl_exit(); after_exit = true; }, nullptr, &id), TL_OK);
   ASSERT_EQ(tl_join(id), TL_OK);
   EXPECT_FALSE(after_exit.load());
+}
+
+#if defined(__linux__)
+TEST(Threads, ListedKernelTidIsTheThreadsOwn) {
+  static std::atomic<long> own{0};
+  Gate g;
+  tl_thread_id id = 0;
+  ASSERT_EQ(tl_spawn("tid", [](void* p) {
+              own = syscall(SYS_gettid);
+              wait_gate(p);
+            }, &g, &id), TL_OK);
+  while (g.arrived.load() == 0) std::this_thread::yield();
+  tl_thread_info info{};
+  ASSERT_TRUE(find_thread(id, &info));
+  EXPECT_EQ(info.kernel_tid, own.load());
+  g.open = true;
+  ASSERT_EQ(tl_join(id), TL_OK);
+}
+#endif
+
+TEST(Threads, RunsWithTheSpawnersMaskAfterExitToo) {
+  // The thread starts with every signal blocked, runs fn with its spawner's
+  // mask, and keeps that mask on the way out, also after tl_exit: a later
+  // key destructor sees it.
+  static pthread_key_t late_key;
+  static std::atomic<int> in_fn{-1}, at_exit{-1};
+  ASSERT_EQ(pthread_key_create(&late_key, [](void*) { at_exit = mask_is(SIGUSR2, SIGUSR1); }), 0);
+  sigset_t usr2, old;
+  sigemptyset(&usr2);
+  sigaddset(&usr2, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &usr2, &old);
+  tl_thread_id id = 0;
+  int rc = tl_spawn("masked", [](void*) {
+    in_fn = mask_is(SIGUSR2, SIGUSR1);
+    pthread_setspecific(late_key, reinterpret_cast<void*>(1));
+    tl_exit();
+  }, nullptr, &id);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ASSERT_EQ(rc, TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+  pthread_key_delete(late_key);
+  EXPECT_EQ(in_fn.load(), 1);
+  EXPECT_EQ(at_exit.load(), 1);
 }
 
 TEST(Threads, NoFixedCapOnLiveThreads) {
