@@ -3,7 +3,8 @@
 // Invariants:
 //   - A thread the runtime did not create gets a record on its first
 //     tl_callback_enter and keeps it for later ones; it is released by the
-//     pthread key destructor when the thread exits (current.cpp).
+//     pthread key destructor when the thread exits (current.cpp). The record
+//     comes from the adoption cache when it holds one (adopt_cache.h).
 //   - Adoption runs with every async signal blocked and under the adoption
 //     lock, so a handler that calls back cannot re-enter a half-built
 //     adoption (Go #42207); the signal is delivered once the record exists,
@@ -20,6 +21,7 @@
 #include <new>
 
 #include "adopt.h"
+#include "adopt_cache.h"
 #include "current.h"
 #include "safepoint.h"
 #include "globals.h"
@@ -68,10 +70,10 @@ int adopt(Record** out) {
   world::lifecycle_enter();  // no stop-the-world while a record is born
   pthread_mutex_lock(&rt().adoption_mu);
   int rc = TL_OK;
-  auto* r = new (std::nothrow) Record();
-  if (!r) {
+  Record* r = adopt_cache_take();  // a released record: nothing to map
+  if (!r && !(r = new (std::nothrow) Record())) {
     rc = fail(TL_ENOMEM, "tl_callback_enter: no memory for a record while adopting a foreign thread");
-  } else if (!record_map_stacks(r, rt().cfg.value_stack_bytes, rt().cfg.temp_stack_bytes)) {
+  } else if (!r->value.mapped() && !record_map_stacks(r, rt().cfg.value_stack_bytes, rt().cfg.temp_stack_bytes)) {
     delete r;
     r = nullptr;
     rc = fail(TL_ENOMEM, "tl_callback_enter: could not map value/temp stacks while adopting a foreign thread");
@@ -83,10 +85,9 @@ int adopt(Record** out) {
     r->mach_port = os::mach_thread_port(r->pthread);
     snprintf(r->name, TL_NAME_MAX, "foreign-%lld", static_cast<long long>(r->kernel_tid.load()));
     os::Bounds b;
-    if (os::control_stack_bounds(&b)) {
-      r->control_lo = b.lo;
-      r->control_hi = b.hi;
-    }
+    if (!os::control_stack_bounds(&b)) b = os::Bounds{};  // unknown: none from a cached record's last life
+    r->control_lo = b.lo;
+    r->control_hi = b.hi;
     ledger().records_live.fetch_add(1, std::memory_order_relaxed);
     ledger().records_adopted.fetch_add(1, std::memory_order_relaxed);
     ledger().adoptions_total.fetch_add(1, std::memory_order_relaxed);

@@ -18,6 +18,7 @@ struct Ledger {
   std::atomic<uint64_t> stack_bytes{0};
   std::atomic<uint64_t> altstacks{0};
   std::atomic<uint64_t> slots_cached{0};
+  std::atomic<uint64_t> records_cached{0};
   std::atomic<uint64_t> adoptions_total{0};
   std::atomic<uint64_t> spawns_total{0};
 };

@@ -1,9 +1,7 @@
 // lifecycle.cpp — thread teardown and record freeing.
 #include "lifecycle.h"
 
-#include <initializer_list>
-#include <new>
-
+#include "adopt_cache.h"
 #include "inject.h"
 #include "ledger.h"
 #include "record.h"
@@ -12,7 +10,6 @@
 #include "current.h"
 #include "gc/inhibit.h"
 #include "interrupt.h"
-#include "os.h"
 #include "world.h"
 
 namespace tl {
@@ -55,11 +52,9 @@ void thread_teardown(Record* r) {
 }
 
 // An adopted thread's value and temp stacks are dead once it exits: make
-// them inaccessible at once (they are unmapped when the record is freed).
-void retire_stacks(Record* r) {
-  for (GuardedStack* st : {&r->value, &r->temp})
-    if (st->mapped()) os::protect(st->base, st->total, os::Prot::None);
-}
+// them inaccessible at once. They stay so while the record is cached for the
+// next adoption (adopt_cache.h), and are unmapped when it is deleted.
+void retire_stacks(Record* r) { retire_together(r->value, r->temp); }
 
 void record_free(Record* r) {
   ledger().records_live.fetch_sub(1, std::memory_order_relaxed);
@@ -67,9 +62,8 @@ void record_free(Record* r) {
     slot_release(r->slot);
     return;
   }
-  record_unmap_stacks(r);
-  r->magic = kDeadMagic;
-  delete r;
+  if ((r->flags & TL_FLAG_ADOPTED) && adopt_cache_put(r)) return;
+  record_delete(r);
 }
 
 }  // namespace tl

@@ -7,6 +7,9 @@
 //     chance to call back), and moves the record to EXITING then DEAD.
 //   - Adopted records are retired by teardown; spawned records by tl_join
 //     (the joiner must still find them); the initial record lives forever.
+//   - Freeing returns a spawned record to its slot (slot.h) and an adopted
+//     one, its stacks still retired, to the adoption cache (adopt_cache.h);
+//     only what those caches do not keep is unmapped and deleted.
 #pragma once
 
 namespace tl {

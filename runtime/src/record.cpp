@@ -4,11 +4,8 @@
 namespace tl {
 
 bool record_map_stacks(Record* r, size_t value_bytes, size_t temp_bytes) {
-  if (!r->value.map(value_bytes)) return false;
-  if (!r->temp.map(temp_bytes)) {
-    r->value.unmap();
-    return false;
-  }
+  // One reservation: an exiting thread's stacks are retired with one call.
+  if (!map_adjacent(r->value, value_bytes, r->temp, temp_bytes)) return false;
   r->value_sp = reinterpret_cast<uintptr_t*>(r->value.lo);
   r->temp_sp = r->temp.lo;
   return true;
@@ -19,6 +16,12 @@ void record_unmap_stacks(Record* r) {
   r->temp.unmap();
   r->value_sp = nullptr;
   r->temp_sp = 0;
+}
+
+void record_delete(Record* r) {
+  record_unmap_stacks(r);
+  r->magic = kDeadMagic;
+  delete r;
 }
 
 void record_reset(Record* r) {

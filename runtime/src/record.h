@@ -131,5 +131,7 @@ bool record_map_stacks(Record* r, size_t value_bytes, size_t temp_bytes);
 void record_unmap_stacks(Record* r);
 // Reset the per-life fields of a record that is being reused.
 void record_reset(Record* r);
+// Unmap the stacks of a heap-allocated (non-slot) record and delete it.
+void record_delete(Record* r);
 
 }  // namespace tl

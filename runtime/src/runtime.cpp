@@ -3,6 +3,7 @@
 
 #include <new>
 
+#include "adopt_cache.h"
 #include "current.h"
 #include "globals.h"
 #include "inject.h"
@@ -72,6 +73,7 @@ extern "C" int tl_init(const tl_config* user) {
   current_init();
   world::init(cfg.suspend_policy, cfg.suspend_timeout_ms, cfg.suspend_resend_ms, cfg.hybrid_grace_us);
   slots_configure(cfg.control_stack_bytes, cfg.stack_cache, cfg.value_stack_bytes, cfg.temp_stack_bytes);
+  adopt_cache_configure(cfg.stack_cache);
 
   auto* r = new (std::nothrow) Record();
   if (!r) return fail(TL_ENOMEM, "tl_init: no memory for the initial record");
@@ -139,6 +141,7 @@ extern "C" int tl_get_counters(tl_counters* out) {
   out->slots_cached = l.slots_cached.load();
   out->adoptions_total = l.adoptions_total.load();
   out->spawns_total = l.spawns_total.load();
+  out->records_cached = l.records_cached.load();
   return TL_OK;
 }
 
@@ -146,5 +149,6 @@ extern "C" int tl_trim(void) {
   TL_REQUIRE_INIT();
   registry().reap();
   slots_trim();
+  adopt_cache_trim();
   return TL_OK;
 }

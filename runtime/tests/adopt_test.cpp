@@ -1,17 +1,24 @@
 // adopt_test.cpp — foreign-thread callbacks: adoption on first callback,
-// reuse, nesting, release at thread exit, adoption off, and the storm that
-// proves nothing leaks (records, stacks, mappings).
+// reuse, nesting, release at thread exit, the cache of released records,
+// adoption off, and the storm that proves nothing leaks (records, stacks,
+// mappings).
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include <atomic>
 #include <cstring>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "adopt.h"
+#include "current.h"
 #include "proc_probe.h"
+#include "record.h"
 #include "threadlab/runtime.h"
 
 namespace {
@@ -21,6 +28,10 @@ tl_counters counters() {
   EXPECT_EQ(tl_get_counters(&c), TL_OK);
   return c;
 }
+
+// Stacks mapped, less the value and temp stacks of the released records the
+// adoption cache keeps for reuse (cached, not leaked).
+uint64_t held_stacks(const tl_counters& c) { return c.stacks_mapped - 2 * c.records_cached; }
 
 size_t registry_count() {
   size_t n = 0;
@@ -106,7 +117,7 @@ TEST(Adoption, FirstCallbackAdoptsLaterOnesReuse) {
   tl_counters after = counters();
   EXPECT_EQ(after.records_adopted, before.records_adopted);
   EXPECT_EQ(after.records_live, before.records_live);
-  EXPECT_EQ(after.stacks_mapped, before.stacks_mapped);
+  EXPECT_EQ(held_stacks(after), held_stacks(before));
 }
 
 TEST(Adoption, CallbacksNestAndUnbalancedExitIsAnError) {
@@ -132,7 +143,107 @@ TEST(Adoption, ReleasedWhenTheThreadExitsInsideACallback) {
   }).join();
   tl_counters after = counters();
   EXPECT_EQ(after.records_adopted, before.records_adopted);
+  EXPECT_EQ(held_stacks(after), held_stacks(before));
+}
+
+// The permissions /proc/self/maps gives the page holding addr ("rw-p",
+// "---p"), or "" where there is no such file or mapping.
+static std::string protection_of(uintptr_t addr) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    std::istringstream in(line);
+    uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::string perms;
+    in >> std::hex >> lo >> dash >> hi >> perms;
+    if (addr >= lo && addr < hi) return perms;
+  }
+  return "";
+}
+
+TEST(AdoptionCache, ReleasedRecordIsReusedByTheNextAdoption) {
+  ASSERT_EQ(tl_trim(), TL_OK);
+  const tl_counters before = counters();
+  ASSERT_EQ(before.records_cached, 0u);
+  tl_thread_id first = 0;
+  uintptr_t value_lo = 0;
+  std::thread([&] {
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    first = tl_self();
+    value_lo = tl::current_record()->value.lo;
+    EXPECT_EQ(tl_value_push(42), TL_OK);  // left on the stack at exit
+    ASSERT_EQ(tl_callback_exit(), TL_OK);
+  }).join();
+  const tl_counters cached = counters();
+  EXPECT_EQ(cached.records_cached, 1u);
+  EXPECT_EQ(cached.records_live, before.records_live);
+  EXPECT_EQ(cached.records_adopted, before.records_adopted);
+  EXPECT_EQ(cached.stacks_mapped, before.stacks_mapped + 2);  // still mapped, and counted
+  const std::string prot = protection_of(value_lo);
+  if (!prot.empty()) {
+    EXPECT_EQ(prot, "---p");  // retired while cached
+  }
+
+  std::thread([&] {
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    EXPECT_NE(tl_self(), first);                          // ids are never reused
+    EXPECT_EQ(tl::current_record()->value.lo, value_lo);  // the cached record's stacks
+    EXPECT_EQ(tl_value_depth(), 0u);                      // empty again
+    EXPECT_EQ(tl_value_push(7), TL_OK);                   // and writable
+    tl_thread_info info{};
+    ASSERT_TRUE(listed(tl_self(), &info));
+    EXPECT_TRUE(info.flags & TL_FLAG_ADOPTED);
+    EXPECT_EQ(info.state, TL_STATE_MANAGED);
+    EXPECT_EQ(info.callback_depth, 1u);
+    EXPECT_EQ(std::strncmp(info.name, "foreign-", 8), 0);
+    const tl_counters during = counters();
+    EXPECT_EQ(during.records_cached, 0u);
+    EXPECT_EQ(during.stacks_mapped, cached.stacks_mapped);  // nothing mapped
+    EXPECT_EQ(during.adoptions_total, before.adoptions_total + 2);
+    ASSERT_EQ(tl_callback_exit(), TL_OK);
+  }).join();
+  tl_violation v[8];
+  EXPECT_EQ(tl_check_integrity(v, 8), 0) << v[0].what;
+
+  ASSERT_EQ(tl_trim(), TL_OK);
+  const tl_counters after = counters();
+  EXPECT_EQ(after.records_cached, 0u);
+  EXPECT_EQ(after.records_live, before.records_live);
   EXPECT_EQ(after.stacks_mapped, before.stacks_mapped);
+  EXPECT_EQ(after.stack_bytes, before.stack_bytes);
+}
+
+TEST(AdoptionCache, KeepsAtMostStackCacheRecords) {
+  tl_config defaults;
+  tl_config_defaults(&defaults);  // the suites run with the default cache size
+  const size_t cap = defaults.stack_cache;
+  const int threads = static_cast<int>(cap) + 8;
+  ASSERT_EQ(tl_trim(), TL_OK);
+  const tl_counters before = counters();
+  // Every thread holds its record until all are adopted, so each adoption
+  // makes a record of its own.
+  std::atomic<int> adopted{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::vector<std::thread> ts;
+  for (int i = 0; i < threads; ++i)
+    ts.emplace_back([&] {
+      EXPECT_EQ(tl_callback_enter(), TL_OK);
+      adopted.fetch_add(1);
+      released.wait();
+      EXPECT_EQ(tl_callback_exit(), TL_OK);
+    });
+  while (adopted.load() < threads) std::this_thread::yield();
+  release.set_value();
+  for (auto& t : ts) t.join();
+  const tl_counters after = counters();
+  EXPECT_EQ(after.adoptions_total, before.adoptions_total + static_cast<uint64_t>(threads));
+  EXPECT_EQ(after.records_cached, cap);
+  EXPECT_EQ(after.records_live, before.records_live);
+  EXPECT_EQ(held_stacks(after), held_stacks(before));
+  ASSERT_EQ(tl_trim(), TL_OK);
+  EXPECT_EQ(counters().stacks_mapped, before.stacks_mapped);
 }
 
 TEST(Adoption, ForeignThreadsThatNeverCallBackCostNothing) {

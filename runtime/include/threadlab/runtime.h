@@ -58,7 +58,7 @@ typedef struct tl_config {
   size_t temp_stack_bytes;    /* 0 = 256 KiB */
   int allow_adoption;         /* foreign threads may call back (default 1) */
   int suspend_policy;         /* tl_suspend_policy */
-  size_t stack_cache;         /* spare thread slots kept for reuse, 0 = 64 */
+  size_t stack_cache;         /* spare thread slots kept for reuse, 0 = 64; as many adopted records */
   unsigned suspend_timeout_ms; /* give up a stop-the-world after this, 0 = 5000 */
   unsigned suspend_resend_ms;  /* resend an unanswered suspend signal, 0 = 20 */
   unsigned hybrid_grace_us;    /* hybrid: signal managed threads after, 0 = 500 */
@@ -72,7 +72,8 @@ int tl_init(const tl_config *cfg);
 int tl_is_initialized(void);
 /* Turn adoption of foreign threads on or off at run time. */
 int tl_set_adoption(int allow);
-/* Give cached thread slots and retired records back to the OS. */
+/* Give cached thread slots, cached adopted records and retired records back
+ * to the OS. */
 int tl_trim(void);
 
 /* ---- threads -------------------------------------------------------- */
@@ -263,6 +264,8 @@ typedef struct tl_counters {
   uint64_t slots_cached;     /* spare thread slots kept for reuse */
   uint64_t adoptions_total;  /* foreign threads adopted since init */
   uint64_t spawns_total;     /* tl_spawn successes since init */
+  uint64_t records_cached;   /* released adopted records kept for reuse; their
+                                value/temp stacks count in stacks_mapped */
 } tl_counters;
 int tl_get_counters(tl_counters *out);
 

@@ -1,0 +1,77 @@
+// adopt_cache.cpp — the cache of released adopted records (see header).
+#include "adopt_cache.h"
+
+#include <pthread.h>
+
+#include <new>
+
+#include "blocking.h"
+#include "ledger.h"
+#include "record.h"
+
+#if defined(TL_UNDER_ASAN)
+#include <sanitizer/asan_interface.h>
+// A cached record is poisoned, so a stale pointer to it is still reported.
+#define TL_CACHE_POISON(r) ASAN_POISON_MEMORY_REGION(r, sizeof(Record))
+#define TL_CACHE_UNPOISON(r) ASAN_UNPOISON_MEMORY_REGION(r, sizeof(Record))
+#else
+#define TL_CACHE_POISON(r) ((void)(r))
+#define TL_CACHE_UNPOISON(r) ((void)(r))
+#endif
+
+namespace tl {
+namespace {
+
+pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+Record** g_items = nullptr;  // [g_mu] cached records, g_count of them
+size_t g_count = 0;          // [g_mu]
+size_t g_cap = 0;
+
+Record* pop() {
+  NoStopScope no_stop;  // never stopped holding g_mu
+  pthread_mutex_lock(&g_mu);
+  Record* r = g_count ? g_items[--g_count] : nullptr;
+  if (r) ledger().records_cached.fetch_sub(1, std::memory_order_relaxed);
+  pthread_mutex_unlock(&g_mu);
+  if (r) TL_CACHE_UNPOISON(r);
+  return r;
+}
+
+}  // namespace
+
+void adopt_cache_configure(size_t cap) {
+  if (cap == 0 || g_items) return;
+  g_items = new (std::nothrow) Record*[cap];
+  g_cap = g_items ? cap : 0;
+}
+
+Record* adopt_cache_take() {
+  Record* r = pop();
+  if (!r) return nullptr;
+  if (!r->value.reopen() || !r->temp.reopen()) {
+    record_delete(r);
+    return nullptr;
+  }
+  record_reset(r);  // re-arms the canaries, now that the stacks are writable
+  return r;
+}
+
+bool adopt_cache_put(Record* r) {
+  TL_CACHE_POISON(r);  // before it is visible to another thread's take
+  NoStopScope no_stop;
+  pthread_mutex_lock(&g_mu);
+  const bool kept = g_count < g_cap;
+  if (kept) {
+    g_items[g_count++] = r;
+    ledger().records_cached.fetch_add(1, std::memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&g_mu);
+  if (!kept) TL_CACHE_UNPOISON(r);
+  return kept;
+}
+
+void adopt_cache_trim() {
+  while (Record* r = pop()) record_delete(r);
+}
+
+}  // namespace tl
