@@ -62,7 +62,12 @@ void record_free(Record* r) {
     slot_release(r->slot);
     return;
   }
-  if ((r->flags & TL_FLAG_ADOPTED) && adopt_cache_put(r)) return;
+  // DEFECT free_record_while_suspended: with it every free runs in the
+  // stopper, mid-stop (registry.cpp, world.cpp), and gives the record back
+  // to the allocator, as when the cache is full: a stopped thread may hold
+  // the allocator's lock. The cache would hide that.
+  const bool to_allocator = TL_INJECT(free_record_while_suspended);
+  if ((r->flags & TL_FLAG_ADOPTED) && !to_allocator && adopt_cache_put(r)) return;
   record_delete(r);
 }
 
