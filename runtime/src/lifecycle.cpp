@@ -36,9 +36,12 @@ void thread_teardown(Record* r) {
   // were retired (Clozure CL #517).
   const bool late_interrupts = TL_INJECT(interrupt_during_exit);
   if (!late_interrupts) drop_interrupts(r);
+  // DEAD before the stacks are retired: the registry's readers (integrity
+  // checks, the collector) skip dead records, so they do not read stacks
+  // that are about to become inaccessible.
+  r->move(State::Exiting, State::Dead);
   if (adopted) retire_stacks(r);
   if (late_interrupts) run_interrupts(r);
-  r->move(State::Exiting, State::Dead);
   if (adopted) {
     // DEFECT adopted_record_not_released: the key destructor forgets the
     // adopted record; it stays registered (dead) with its stacks mapped.
