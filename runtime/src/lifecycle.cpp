@@ -36,11 +36,15 @@ void thread_teardown(Record* r) {
   // were retired (Clozure CL #517).
   const bool late_interrupts = TL_INJECT(interrupt_during_exit);
   if (!late_interrupts) drop_interrupts(r);
-  // DEAD before the stacks are retired: the registry's readers (integrity
-  // checks, the collector) skip dead records, so they do not read stacks
-  // that are about to become inaccessible.
+  // DEAD and the stacks retired together under the registry lock: its
+  // readers (integrity checks; the collector, whose stopper holds it for the
+  // whole stop) skip dead records, and see either a live record with its
+  // stacks or a dead one, never a live record whose stacks go away under
+  // them (a check that read the state first then faulted on the canary).
+  registry().lock();
   r->move(State::Exiting, State::Dead);
   if (adopted) retire_stacks(r);
+  registry().unlock();
   if (late_interrupts) run_interrupts(r);
   if (adopted) {
     // DEFECT adopted_record_not_released: the key destructor forgets the
