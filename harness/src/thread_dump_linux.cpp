@@ -96,8 +96,14 @@ std::string describe_wait(const std::string& task_dir) {
     out = fmt::format("{}({})", syscall_name(std::atol(first.c_str())), arg0);
   }
   std::string wchan = read_first_line(task_dir + "/wchan");
-  if (!wchan.empty() && wchan != "0") out += (out.empty() ? "" : " ") + std::string("in ") + wchan;
+  if (!wchan.empty() && wchan != "0") out = out.empty() ? fmt::format("in {}", wchan) : fmt::format("{} in {}", out, wchan);
   return out;
+}
+
+// The kernel's stack of a task, readable only with privileges.
+void append_kernel_stack(const std::string& task_dir, std::vector<std::string>* out) {
+  std::ifstream ks(task_dir + "/stack");
+  for (std::string line; std::getline(ks, line);) out->push_back(fmt::format("[kernel] {}", line));
 }
 
 }  // namespace
@@ -187,10 +193,9 @@ std::vector<ThreadSnapshot> dump_all_threads(int wait_ms, std::string* note) {
       t.backtrace = format_frames(g_slots[s].frames, true);
     } else {
       ++silent;
-      t.backtrace.push_back(s < 0 ? "(no dump slot left)"
-                                  : "(no answer to the dump signal: signals blocked or thread stopped)");
-      std::ifstream ks(dir + "/stack");  // kernel stack, readable only with privileges
-      for (std::string line; std::getline(ks, line);) t.backtrace.push_back("[kernel] " + line);
+      const char* why = s < 0 ? "(no dump slot left)" : "(no answer to the dump signal: signals blocked or thread stopped)";
+      t.backtrace.emplace_back(why);
+      append_kernel_stack(dir, &t.backtrace);
     }
     out.push_back(std::move(t));
   }
@@ -221,8 +226,7 @@ std::vector<ThreadSnapshot> outside_view(long pid, std::string* note) {
     auto rp = stat.rfind(')');
     if (rp != std::string::npos && rp + 2 < stat.size()) t.kernel_state = stat.substr(rp + 2, 1);
     t.waiting_on = describe_wait(dir);
-    std::ifstream ks(dir + "/stack");  // readable only with privileges
-    for (std::string line; std::getline(ks, line);) t.backtrace.push_back("[kernel] " + line);
+    append_kernel_stack(dir, &t.backtrace);
     out.push_back(std::move(t));
   }
   return out;
