@@ -3,7 +3,9 @@
 TL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export TL_ROOT
 
-tl_log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+# tl_log MSG — "[script +Ns] MSG" on stderr, N = seconds since the script
+# started, so a CI log shows where each gate's time goes (build vs tests).
+tl_log() { printf '[%s +%ds] %s\n' "$(basename "$0")" "$SECONDS" "$*" >&2; }
 
 # tl_nproc — online CPUs (Linux nproc; sysctl on the macOS CI runners).
 tl_nproc() { nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2; }
