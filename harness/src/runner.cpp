@@ -21,10 +21,9 @@ double now_s() {
 }
 
 // The threads of a wedged child, seen from outside, in the dump's shape.
-nlohmann::json outside_dump(pid_t pid) {
-  std::string note;
+nlohmann::json outside_dump(const std::vector<ThreadSnapshot>& seen, const std::string& note) {
   nlohmann::json threads = nlohmann::json::array();
-  for (auto& t : outside_view(pid, &note))
+  for (auto& t : seen)
     threads.push_back({{"tid", t.tid},
                        {"name", t.name},
                        {"kernel_state", t.kernel_state},
@@ -42,7 +41,10 @@ struct Active {
   double hard_deadline = 0;
   bool hard_timeout = false;
   bool dump_seen = false;
-  nlohmann::json outside;  // the kernel's view, when the child's own dump never came
+  // The kernel's view, taken when the child's own dump never came.
+  bool outside_taken = false;
+  std::vector<ThreadSnapshot> outside;
+  std::string outside_note;
 };
 
 std::vector<std::string> child_argv(const Job& j) {
@@ -134,12 +136,16 @@ std::vector<nlohmann::json> run_jobs(const std::vector<Job>& jobs, int parallel,
       }
       if (!a.proc.exited && now_s() >= a.hard_deadline) {
         a.hard_timeout = true;
-        if (!a.dump_seen) a.outside = outside_dump(a.proc.pid);
+        if (!a.dump_seen) {
+          a.outside = outside_view(a.proc.pid, &a.outside_note);
+          a.outside_taken = true;
+        }
         proc_kill_and_reap(&a.proc);
       }
       if (proc_try_reap(&a.proc)) {
         nlohmann::json run = run_skeleton(jobs[a.index].id);
-        finish_run(run, a.proc, a.hard_timeout, now_s() - a.started, a.outside);
+        finish_run(run, a.proc, a.hard_timeout, now_s() - a.started,
+                   a.outside_taken ? outside_dump(a.outside, a.outside_note) : nlohmann::json(nullptr));
         finish(run);
         active.erase(active.begin() + static_cast<long>(i));
       } else {
