@@ -115,16 +115,13 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
       int futex = 0;
       for (auto& t : outside["threads"])
         if (t.value("waiting_on", "").rfind("futex", 0) == 0) ++futex;
-      std::string note = std::string(watchdog ? "the watchdog fired but its dump never came"
-                                              : "no word from the watchdog") +
-                         " (a thread stopped holding a lock it needs, such as malloc's?): threads as the kernel "
-                         "saw them from outside";
+      const std::string what = watchdog ? "the watchdog fired but its dump never came" : "no word from the watchdog";
+      std::string note = what + " (a thread stopped holding a lock it needs, such as malloc's?): threads as the kernel "
+                                "saw them from outside";
       if (!outside.value("note", "").empty()) note += "; " + outside.value("note", "");
       ev["dump"] = {{"threads", outside["threads"]}, {"cycle", nullptr}, {"note", note}};
       reason = fmt::format("killed after {}s; {}; {} threads seen from outside, {} waiting in futex",
-                           run["timeout_s"].get<double>(),
-                           watchdog ? "the watchdog fired but its dump never came" : "no word from the watchdog",
-                           outside["threads"].size(), futex);
+                           run["timeout_s"].get<double>(), what, outside["threads"].size(), futex);
     } else {
       reason = fmt::format("killed after {}s with no dump from the watchdog", run["timeout_s"].get<double>());
     }

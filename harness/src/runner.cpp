@@ -10,6 +10,7 @@
 
 #include "process.h"
 #include "thread_dump.h"
+#include "watchdog.h"
 
 namespace threadlab {
 namespace {
@@ -23,14 +24,7 @@ double now_s() {
 // The threads of a wedged child, seen from outside, in the dump's shape.
 nlohmann::json outside_dump(const std::vector<ThreadSnapshot>& seen, const std::string& note) {
   nlohmann::json threads = nlohmann::json::array();
-  for (auto& t : seen)
-    threads.push_back({{"tid", t.tid},
-                       {"name", t.name},
-                       {"kernel_state", t.kernel_state},
-                       {"waiting_on", t.waiting_on},
-                       {"answered", false},
-                       {"record", nullptr},
-                       {"backtrace", t.backtrace}});
+  for (auto& t : seen) threads.push_back(dump_thread_json(t, nullptr));
   return {{"threads", threads}, {"cycle", nullptr}, {"note", note}};
 }
 

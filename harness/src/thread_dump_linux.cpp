@@ -100,6 +100,28 @@ std::string describe_wait(const std::string& task_dir) {
   return out;
 }
 
+// The thread ids in a /proc/PID/task directory, ascending; false if it
+// cannot be listed.
+bool list_tasks(const std::string& tasks, std::vector<long>* tids) {
+  DIR* d = opendir(tasks.c_str());
+  if (!d) return false;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') tids->push_back(std::atol(e->d_name));
+  closedir(d);
+  std::sort(tids->begin(), tids->end());
+  return true;
+}
+
+// A task's name and kernel state (R, S, D, ...); false if it has exited.
+bool read_task(const std::string& task_dir, ThreadSnapshot* t) {
+  t->name = read_first_line(task_dir + "/comm");
+  const std::string stat = read_first_line(task_dir + "/stat");
+  if (stat.empty()) return false;
+  auto rp = stat.rfind(')');
+  if (rp != std::string::npos && rp + 2 < stat.size()) t->kernel_state = stat.substr(rp + 2, 1);
+  return true;
+}
+
 // The kernel's stack of a task, readable only with privileges.
 void append_kernel_stack(const std::string& task_dir, std::vector<std::string>* out) {
   std::ifstream ks(task_dir + "/stack");
@@ -139,11 +161,7 @@ std::vector<ThreadSnapshot> dump_all_threads(int wait_ms, std::string* note) {
   std::vector<ThreadSnapshot> out;
   const long self = syscall(SYS_gettid);
   std::vector<long> tids;
-  if (DIR* d = opendir("/proc/self/task")) {
-    while (dirent* e = readdir(d))
-      if (e->d_name[0] != '.') tids.push_back(std::atol(e->d_name));
-    closedir(d);
-  }
+  list_tasks("/proc/self/task", &tids);
   std::vector<int> slot_of(tids.size(), -1);
   int next = 0;
   for (size_t i = 0; i < tids.size(); ++i) {
@@ -176,11 +194,7 @@ std::vector<ThreadSnapshot> dump_all_threads(int wait_ms, std::string* note) {
     ThreadSnapshot t;
     t.tid = tids[i];
     const std::string dir = fmt::format("/proc/self/task/{}", tids[i]);
-    t.name = read_first_line(dir + "/comm");
-    std::string stat = read_first_line(dir + "/stat");
-    if (stat.empty()) continue;  // exited since the listing (e.g. a helper thread)
-    auto rp = stat.rfind(')');
-    if (rp != std::string::npos && rp + 2 < stat.size()) t.kernel_state = stat.substr(rp + 2, 1);
+    if (!read_task(dir, &t)) continue;  // exited since the listing (e.g. a helper thread)
     if (tids[i] == self) {
       t.waiting_on = "dumping the other threads (harness watchdog)";
       out.push_back(std::move(t));
@@ -206,25 +220,16 @@ std::vector<ThreadSnapshot> dump_all_threads(int wait_ms, std::string* note) {
 std::vector<ThreadSnapshot> outside_view(long pid, std::string* note) {
   std::vector<ThreadSnapshot> out;
   const std::string tasks = fmt::format("/proc/{}/task", pid);
-  DIR* d = opendir(tasks.c_str());
-  if (!d) {
+  std::vector<long> tids;
+  if (!list_tasks(tasks, &tids)) {
     *note = fmt::format("cannot list {}: {}", tasks, strerror(errno));
     return out;
   }
-  std::vector<long> tids;
-  while (dirent* e = readdir(d))
-    if (e->d_name[0] != '.') tids.push_back(std::atol(e->d_name));
-  closedir(d);
-  std::sort(tids.begin(), tids.end());
   for (long tid : tids) {
     ThreadSnapshot t;
     t.tid = tid;
     const std::string dir = fmt::format("{}/{}", tasks, tid);
-    t.name = read_first_line(dir + "/comm");
-    std::string stat = read_first_line(dir + "/stat");
-    if (stat.empty()) continue;
-    auto rp = stat.rfind(')');
-    if (rp != std::string::npos && rp + 2 < stat.size()) t.kernel_state = stat.substr(rp + 2, 1);
+    if (!read_task(dir, &t)) continue;
     t.waiting_on = describe_wait(dir);
     append_kernel_stack(dir, &t.backtrace);
     out.push_back(std::move(t));

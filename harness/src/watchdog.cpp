@@ -96,15 +96,19 @@ nlohmann::json collect_dump(const tl_adapter* rt) {
   nlohmann::json out = {{"event", "dump"}, {"threads", nlohmann::json::array()}, {"cycle", cycle}, {"note", note}};
   for (auto& t : threads) {
     auto rec = records.find(std::to_string(t.tid));
-    out["threads"].push_back({{"tid", t.tid},
-                              {"name", t.name},
-                              {"kernel_state", t.kernel_state},
-                              {"waiting_on", t.waiting_on},
-                              {"answered", t.answered},
-                              {"record", rec == records.end() ? nlohmann::json(nullptr) : *rec},
-                              {"backtrace", t.backtrace}});
+    out["threads"].push_back(dump_thread_json(t, rec == records.end() ? nlohmann::json(nullptr) : *rec));
   }
   return out;
+}
+
+nlohmann::json dump_thread_json(const ThreadSnapshot& t, const nlohmann::json& record) {
+  return {{"tid", t.tid},
+          {"name", t.name},
+          {"kernel_state", t.kernel_state},
+          {"waiting_on", t.waiting_on},
+          {"answered", t.answered},
+          {"record", record},
+          {"backtrace", t.backtrace}};
 }
 
 void watchdog_start(int fire_after_ms, const tl_adapter* rt) {

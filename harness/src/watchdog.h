@@ -22,4 +22,8 @@ void watchdog_start(int fire_after_ms, const tl_adapter* rt);
 void watchdog_stop();
 // Build the dump (used by the watchdog; exposed for tests).
 nlohmann::json collect_dump(const tl_adapter* rt);
+// One thread of a dump, in the report's shape (docs/report-schema.md);
+// `record` is the adapter's view of it, or null.
+struct ThreadSnapshot;
+nlohmann::json dump_thread_json(const ThreadSnapshot& t, const nlohmann::json& record);
 }  // namespace threadlab
