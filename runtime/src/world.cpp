@@ -86,6 +86,18 @@ void bump_resume_word() {
   os::futex_wake(&g_resume_word, 0x7fffffff);
 }
 
+// Sleep on the resume word until done() holds. The word is read before the
+// condition: a restart after the check changes it, so the wait returns at
+// once. Async-signal-safe when done() is.
+template <class Done>
+void sleep_on_resume_word(Done done) {
+  for (;;) {
+    const uint32_t seen = __atomic_load_n(&g_resume_word, __ATOMIC_SEQ_CST);
+    if (done()) return;
+    os::futex_wait(&g_resume_word, seen);
+  }
+}
+
 // Restart every target of `gen` and release the stopper's locks.
 void restart(uint64_t gen) {
   g_resume_gen.store(gen, std::memory_order_seq_cst);
@@ -178,21 +190,11 @@ void stop_self(Record* r) {
 }
 
 void wait_for_resume(uint64_t gen) {
-  for (;;) {
-    // Read the word before the condition: a restart after the check
-    // changes the word, so the wait returns at once.
-    const uint32_t seen = __atomic_load_n(&g_resume_word, __ATOMIC_SEQ_CST);
-    if (resume_gen() >= gen) return;
-    os::futex_wait(&g_resume_word, seen);
-  }
+  sleep_on_resume_word([gen] { return resume_gen() >= gen; });
 }
 
 void park_until_clear(Record* r) {
-  for (;;) {
-    const uint32_t seen = __atomic_load_n(&g_resume_word, __ATOMIC_SEQ_CST);
-    if (!(r->state.load(std::memory_order_acquire) & kStopBit)) return;
-    os::futex_wait(&g_resume_word, seen);
-  }
+  sleep_on_resume_word([r] { return !(r->state.load(std::memory_order_acquire) & kStopBit); });
 }
 
 int suspend_others() {
