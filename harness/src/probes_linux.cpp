@@ -6,7 +6,7 @@
 //     "fd N" -> target, so growth names the new fds; the directory fd this
 //     probe opens is excluded.
 //   - threads = entries of /proc/PID/task; maps_count/maps_bytes from
-//     /proc/PID/maps; rss_bytes from statm; sig_pending = signals pending on
+//     /proc/PID/maps (maps_linux.h: the brk heap is not in the bytes); rss_bytes from statm; sig_pending = signals pending on
 //     the process (ShdPnd|SigPnd bits); sigq_user = SigQ (per user, so noise
 //     from other processes: sampled, not judged).
 #include <dirent.h>
@@ -15,9 +15,12 @@
 #include <bitset>
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
+#include "maps_linux.h"
 #include "probes.h"
 
 namespace threadlab {
@@ -50,6 +53,20 @@ uint64_t hexmask(const std::string& s) {
     v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
   }
   return v;
+}
+
+// start_brk (field 47 of /proc/PID/stat), or 0 when unreadable. Fields are
+// counted after the last ')', since the command name may hold spaces.
+uint64_t start_brk_of(const std::string& root) {
+  std::ifstream f(root + "/stat");
+  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto close = all.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(all.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 47; ++i)
+    if (!(rest >> field)) return 0;
+  return std::strtoull(field.c_str(), nullptr, 10);
 }
 }  // namespace
 
@@ -98,23 +115,13 @@ bool probe_sample(int pid, ProbeSample* out, std::string* err) {
     *err = root + "/maps: cannot read";
     return false;
   }
-  double count = 0, bytes = 0;
-  auto& mset = out->items["maps"];
-  for (std::string line; std::getline(maps, line);) {
-    std::istringstream ls(line);
-    std::string range, perms, off, dev, inode, path;
-    ls >> range >> perms >> off >> dev >> inode;
-    std::getline(ls, path);
-    path.erase(0, path.find_first_not_of(' '));
-    auto dash = range.find('-');
-    uint64_t lo = std::stoull(range.substr(0, dash), nullptr, 16);
-    uint64_t hi = std::stoull(range.substr(dash + 1), nullptr, 16);
-    ++count;
-    // The brk heap grows and shrinks with malloc's high-water mark and
-    // fragmentation, not with threads: it is listed, not added to the bytes.
-    if (path != "[heap]") bytes += static_cast<double>(hi - lo);
-    mset[range] = perms + " " + std::to_string((hi - lo) / 1024) + " KiB " + (path.empty() ? "[anon]" : path);
+  const MapsTally mt = tally_maps(maps, pid ? BrkHint{start_brk_of(root), false} : BrkHint{reinterpret_cast<uint64_t>(sbrk(0)), true},
+                                  &out->items["maps"]);
+  if (!mt.ok) {
+    *err = root + "/maps: a line is not 'lo-hi perms ...'";
+    return false;
   }
+  const double count = mt.count, bytes = mt.bytes;
   // Under a sanitizer the sanitizer's own shadow and per-thread mappings
   // grow with the threads a scenario made, so mappings are sampled and
   // shown but not judged there; fds, threads and the runtime's own ledger
