@@ -24,7 +24,7 @@ void Record::move(State from, State to) {
       // save where we are, move, acknowledge, and go on in foreign code.
       world::save_own_context(this);
       try_transition(state, from, to, id, true);
-      world::acknowledge(this, world::stop_gen());
+      world::acknowledge_left_managed(this);
       world::stats().at_safepoint.fetch_add(1, std::memory_order_relaxed);
       return;
     }

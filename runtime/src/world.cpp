@@ -175,6 +175,23 @@ void acknowledge(Record* r, uint64_t gen) {
   mech::ack_post();
 }
 
+// The generation is read before the bit: a bit seen set after reading gen
+// belongs to stop gen or a later one (the restart clears every bit before
+// the next stop takes a generation, and a stopper takes its generation
+// before it sets any bit). Reading the same gen again after seeing the bit
+// rules out the later one. (Reading the generation once, after the bit may
+// have gone, acknowledged a stop that had not yet set its bit; the thread
+// then went back to managed code with that stop holding the world.)
+void acknowledge_left_managed(Record* r) {
+  for (;;) {
+    const uint64_t gen = stop_gen();
+    if (!(r->state.load(std::memory_order_acquire) & kStopBit)) return;
+    if (stop_gen() != gen) continue;
+    acknowledge(r, gen);
+    return;
+  }
+}
+
 void save_own_context(Record* r) {
   r->saved_reg_count = capture_callee_saved(r->saved_regs, kMaxSavedRegs);
   r->saved_sp.store(current_sp(), std::memory_order_release);

@@ -25,7 +25,8 @@
 //     resume that arrives early is never lost and a stale or repeated
 //     signal is ignored.
 //   - A record with kStopBit cannot leave FOREIGN, BLOCKED or CREATING until
-//     the resume; leaving MANAGED with kStopBit acknowledges the stop.
+//     the resume; leaving MANAGED with kStopBit acknowledges the stop that
+//     set the bit (acknowledge_left_managed), not the current generation.
 //   - A target that never answers is named, with its state, after
 //     suspend_timeout_ms; the stop is then abandoned and the world resumed.
 //   - Every wait for a resume (in the handler, at a safepoint, leaving a
@@ -74,6 +75,12 @@ uint32_t* resume_word();
 // Acknowledge from anywhere (signal-safe): publish acked_gen and wake the
 // stopper.
 void acknowledge(Record* r, uint64_t gen);
+
+// r has just left MANAGED, with kStopBit set, for a state that is stopped
+// by itself: acknowledge the stop whose bit is on r, never a later stop that
+// has not asked r yet (r could then return to MANAGED while that stop holds
+// the world). Nothing to do when the bit is gone: that stop has ended.
+void acknowledge_left_managed(Record* r);
 
 // Spill callee-saved registers and record the stack pointer in r.
 void save_own_context(Record* r);
