@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 
@@ -18,12 +19,23 @@
 
 namespace tl {
 
+// Unlink the top cleanup and give its slot back. The node is copied out
+// first: its arg may be the only root of a managed object, and once temp_sp
+// drops below the node the collector no longer scans it (the signal fence
+// keeps the compiler from shrinking the stack before the copy).
+static CleanupNode take_cleanup(Record* r, CleanupNode* c) {
+  const CleanupNode node = *c;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  r->cleanups = node.prev;
+  r->temp_sp = reinterpret_cast<uintptr_t>(c);
+  return node;
+}
+
 unsigned run_all_cleanups(Record* r) {
   unsigned n = 0;
   while (CleanupNode* c = r->cleanups) {
-    r->cleanups = c->prev;
-    r->temp_sp = reinterpret_cast<uintptr_t>(c);
-    c->fn(c->arg);
+    const CleanupNode node = take_cleanup(r, c);
+    node.fn(node.arg);
     ++n;
   }
   return n;
@@ -99,6 +111,7 @@ extern "C" int tl_cleanup_push(void (*fn)(void*), void* arg) {
   c->prev = r->cleanups;
   c->fn = fn;
   c->arg = arg;
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // the node is whole before it is scanned
   r->cleanups = c;
   r->temp_sp = at + sizeof(CleanupNode);
   return TL_OK;
@@ -109,9 +122,8 @@ extern "C" int tl_cleanup_pop(int run) {
   if (!r) return fail(TL_EUNKNOWN, "tl_cleanup_pop: the calling thread has no record");
   CleanupNode* c = r->cleanups;
   if (!c) return fail(TL_EUNBALANCED, "tl_cleanup_pop: no cleanup pushed on thread %llu", static_cast<unsigned long long>(r->id));
-  r->cleanups = c->prev;
-  r->temp_sp = reinterpret_cast<uintptr_t>(c);
-  if (run) c->fn(c->arg);
+  const CleanupNode node = take_cleanup(r, c);
+  if (run) node.fn(node.arg);
   return TL_OK;
 }
 

@@ -1,7 +1,17 @@
 // value_stack.cpp — pushes and pops on the calling thread's value stack.
 //
-// Invariant: value_sp stays within [value.lo, value.hi]; overflow is an
-// error return, never a write into the canaries.
+// Invariants:
+//   - value_sp stays within [value.lo, value.hi]; overflow is an error
+//     return, never a write into the canaries.
+//   - A word is always where the collector looks, whenever a stop lands: a
+//     push writes the slot before value_sp takes it in, and a pop reads the
+//     word into a register before value_sp gives the slot up. The signal
+//     fences keep the compiler from swapping the two; without them a pop
+//     shrank the stack first, and a stop in between lost the only root
+//     (the aarch64 build did that, and qemu, which delivers signals at
+//     branch boundaries, stopped threads there often).
+#include <atomic>
+
 #include "current.h"
 #include "globals.h"
 #include "status.h"
@@ -13,7 +23,10 @@ extern "C" int tl_value_push(uintptr_t word) {
   if (!r) return fail(TL_EUNKNOWN, "tl_value_push: the calling thread has no record");
   if (reinterpret_cast<uintptr_t>(r->value_sp + 1) > r->value.hi)
     return fail(TL_ENOMEM, "tl_value_push: value stack of thread %llu is full", static_cast<unsigned long long>(r->id));
-  *r->value_sp++ = word;
+  uintptr_t* slot = r->value_sp;
+  *slot = word;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  r->value_sp = slot + 1;
   return TL_OK;
 }
 
@@ -22,7 +35,10 @@ extern "C" int tl_value_pop(uintptr_t* word) {
   if (!r) return fail(TL_EUNKNOWN, "tl_value_pop: the calling thread has no record");
   if (reinterpret_cast<uintptr_t>(r->value_sp) <= r->value.lo)
     return fail(TL_EINVAL, "tl_value_pop: value stack of thread %llu is empty", static_cast<unsigned long long>(r->id));
-  uintptr_t w = *--r->value_sp;
+  uintptr_t* slot = r->value_sp - 1;
+  const uintptr_t w = *slot;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  r->value_sp = slot;
   if (word) *word = w;
   return TL_OK;
 }
