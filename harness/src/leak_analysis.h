@@ -5,9 +5,9 @@
 //     settle there. The verdict looks only at samples after them.
 //   - A counter leaks when, after warm-up, its least-squares slope per cycle
 //     reaches the unit's threshold (0.3 per cycle for counts, one page per
-//     cycle for bytes), it rose in at least a quarter of the steps (a single
-//     step of a lazily built pool is not a leak), and it ended higher than it
-//     started. Fewer than 4 post-warm-up samples give no verdict.
+//     cycle for bytes), it rose in at least half of the steps (two thirds
+//     for bytes; a single step of a lazily built pool is not a leak), and it
+//     ended higher than it started. Fewer than 4 post-warm-up samples give no verdict.
 //   - Evidence names what is new: items (fds, mappings, ports) present in
 //     the last sample but not in the first post-warm-up sample.
 #pragma once

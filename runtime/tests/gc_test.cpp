@@ -9,11 +9,12 @@
 #include <cstring>
 #include <thread>
 
+#include "register_hold.h"
 #include "threadlab/runtime.h"
 
 namespace {
 
-constexpr uintptr_t kKey = 0x5a5a5a5a5a5a5a5aull;
+constexpr uintptr_t kKey = threadlab::scn::kRegisterKey;
 
 bool poisoned(const void* p, size_t n) {
 #if defined(TL_UNDER_ASAN)
@@ -144,9 +145,9 @@ TEST(Gc, ObjectOnlyOnAnotherThreadsStackSurvives) {
 #if defined(__x86_64__) || defined(__aarch64__)
 namespace {
 // Decode the object into a callee-saved register and spin there until told
-// to stop; the plain pointer exists nowhere but in that register.
+// to stop; the plain pointer exists nowhere but in that register (the
+// scenarios' register_hold.h, shared with gc-callback-storm).
 __attribute__((noinline)) uintptr_t spin_with_pointer_in_register(uintptr_t encoded, std::atomic<int>* phase) {
-  auto* flag = reinterpret_cast<volatile int*>(phase);
 #if defined(TL_UNDER_TSAN)
   // ThreadSanitizer delivers the suspend signal only inside an intercepted
   // call, so this variant makes one per turn, and the saved context it
@@ -154,7 +155,6 @@ __attribute__((noinline)) uintptr_t spin_with_pointer_in_register(uintptr_t enco
   // lives then is the compiler's choice; this variant keeps it in a stack
   // slot of this frame, so it proves the stack scan of a signal-stopped
   // thread. The register-only path runs in the default and asan presets.
-  (void)flag;
   volatile uintptr_t held = encoded ^ kKey;
   phase->store(1);
   while (phase->load() != 2) {
@@ -162,36 +162,9 @@ __attribute__((noinline)) uintptr_t spin_with_pointer_in_register(uintptr_t enco
     pthread_sigmask(SIG_BLOCK, nullptr, &unused);
   }
   return held ^ kKey;
-#elif defined(__x86_64__)
-  register uintptr_t held asm("r12") = encoded;
-  __asm__ volatile(
-      "xorq %[key], %%r12\n\t"
-      "movl $1, (%[flag])\n\t"
-      "1:\n\t"
-      "pause\n\t"
-      "cmpl $2, (%[flag])\n\t"
-      "jne 1b\n\t"
-      "xorq %[key], %%r12\n\t"
-      : "+r"(held)
-      : [flag] "r"(flag), [key] "r"(kKey)
-      : "memory", "cc");
 #else
-  register uintptr_t held asm("x19") = encoded;
-  __asm__ volatile(
-      "eor x19, x19, %[key]\n\t"
-      "mov w9, #1\n\t"
-      "str w9, [%[flag]]\n\t"
-      "1:\n\t"
-      "yield\n\t"
-      "ldr w9, [%[flag]]\n\t"
-      "cmp w9, #2\n\t"
-      "b.ne 1b\n\t"
-      "eor x19, x19, %[key]\n\t"
-      : "+r"(held)
-      : [flag] "r"(flag), [key] "r"(kKey)
-      : "memory", "cc", "w9");
+  return threadlab::scn::hold_in_register(encoded, phase);
 #endif
-  return held;
 }
 
 struct RegCtx {
