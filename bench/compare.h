@@ -14,7 +14,9 @@
 // program, so both sides always come from the same run. Both helpers set
 // UseRealTime(): thread creation and callbacks spend time on other threads,
 // which the calling thread's CPU time (Google Benchmark's default for
-// items_per_second) would hide.
+// items_per_second) would hide. Timing::Manual is for benchmarks that time
+// only part of each iteration themselves (SetIterationTime), e.g. one side
+// of a pair run alternately with its peer.
 #pragma once
 #include <benchmark/benchmark.h>
 
@@ -22,14 +24,21 @@
 
 namespace tlbench {
 
-template <class Fn>
-benchmark::internal::Benchmark* peer(const std::string& peer_name, Fn fn) {
-  return benchmark::RegisterBenchmark(("peer:" + peer_name).c_str(), fn)->UseRealTime();
+enum class Timing { Real, Manual };
+
+inline benchmark::internal::Benchmark* timed(benchmark::internal::Benchmark* b, Timing t) {
+  return t == Timing::Manual ? b->UseManualTime() : b->UseRealTime();
 }
 
 template <class Fn>
-benchmark::internal::Benchmark* ours(const std::string& name, const std::string& peer_name, Fn fn) {
-  return benchmark::RegisterBenchmark(("ours:" + name + ":vs:" + peer_name).c_str(), fn)->UseRealTime();
+benchmark::internal::Benchmark* peer(const std::string& peer_name, Fn fn, Timing t = Timing::Real) {
+  return timed(benchmark::RegisterBenchmark(("peer:" + peer_name).c_str(), fn), t);
+}
+
+template <class Fn>
+benchmark::internal::Benchmark* ours(const std::string& name, const std::string& peer_name, Fn fn,
+                                     Timing t = Timing::Real) {
+  return timed(benchmark::RegisterBenchmark(("ours:" + name + ":vs:" + peer_name).c_str(), fn), t);
 }
 
 }  // namespace tlbench

@@ -33,8 +33,9 @@ def rows_of(group, path):
         if b.get("error_occurred"):
             raise ValueError(f"{b['name']}: {b.get('error_message')}")
         key = b.get("run_name", b["name"])
-        if key.endswith("/real_time"):  # suffix added by UseRealTime()
-            key = key[: -len("/real_time")]
+        for suffix in ("/real_time", "/manual_time"):  # added by UseRealTime(), UseManualTime()
+            if key.endswith(suffix):
+                key = key[: -len(suffix)]
         # Prefer the median aggregate when repetitions were run.
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue

@@ -84,6 +84,9 @@ int ref_counters(tl_adapter_counter* out, size_t cap, size_t* count) {
       {"stacks_mapped", c.stacks_mapped, TL_UNIT_COUNT},
       {"stack_bytes", c.stack_bytes, TL_UNIT_BYTES},
       {"altstacks", c.altstacks, TL_UNIT_COUNT},
+      // Bounded (tl_config.stack_cache): growth past warm-up that keeps
+      // going is a record released to the cache and never reused.
+      {"records_cached", c.records_cached, TL_UNIT_COUNT},
   };
   const size_t n = sizeof all / sizeof all[0];
   for (size_t i = 0; i < n && i < cap; ++i) out[i] = all[i];
