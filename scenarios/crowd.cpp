@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "world.h"
@@ -103,6 +105,21 @@ void malloc_loop(Member& m) {
   }
 }
 
+void window(Member& m) {
+  using Clock = std::chrono::steady_clock;
+  const tl_adapter* rt = m.crowd->ctx.rt;
+  while (!m.crowd->stop.load(std::memory_order_relaxed)) {
+    rt->no_interrupt_begin();
+    m.in_window.store(true);
+    const auto until = Clock::now() + std::chrono::milliseconds(1);
+    while (Clock::now() < until && !m.crowd->stop.load(std::memory_order_relaxed)) {
+    }
+    m.in_window.store(false);
+    rt->no_interrupt_end();  // a deferred stop is taken here
+    m.progress.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void member_main(void* p) {
   auto& m = *static_cast<Member*>(p);
   switch (m.kind) {
@@ -113,6 +130,7 @@ void member_main(void* p) {
     case Kind::Churn: churn(m); break;
     case Kind::Alloc: alloc(m); break;
     case Kind::Malloc: malloc_loop(m); break;
+    case Kind::Window: window(m); break;
     case Kind::Adopting: break;
   }
 }
@@ -129,6 +147,7 @@ const char* kind_name(Kind k) {
     case Kind::Adopting: return "adopting foreign threads";
     case Kind::Alloc: return "allocating";
     case Kind::Malloc: return "in malloc and free";
+    case Kind::Window: return "holding no-interrupt windows";
   }
   return "?";
 }
@@ -186,6 +205,21 @@ bool Crowd::unchanged(const std::vector<uint64_t>& a, const std::vector<uint64_t
       return false;
     }
   return true;
+}
+
+int Crowd::first_in_window() const {
+  for (size_t i = 0; i < members_.size(); ++i)
+    if (members_[i]->in_window.load()) return static_cast<int>(i);
+  return -1;
+}
+
+void Crowd::report_stopped_in_window(int i) {
+  const Member& m = *members_[static_cast<size_t>(i)];
+  ctx.finding(Verdict::Invariant,
+              fmt::format("thread {} was stopped inside its no-interrupt window (the stop must wait for the "
+                          "window to close)",
+                          m.id),
+              m.id);
 }
 
 void Crowd::wait_progress_past(const std::vector<uint64_t>& b) {

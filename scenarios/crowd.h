@@ -9,7 +9,9 @@
 // call back once and exit), allocating managed objects in a tight loop (so
 // a stop often lands inside the runtime's allocator), calling malloc and
 // free in a tight loop from managed code (so a stop often lands inside
-// malloc, holding its lock).
+// malloc, holding its lock), holding no-interrupt windows of about a
+// millisecond, longer than a hybrid grace period (so a stop is asked, by
+// signal under either policy, while the thread is inside one).
 //
 // Invariants:
 //   - A member's `progress` moves only in managed code: after a step in a
@@ -18,6 +20,9 @@
 //   - Nothing a driver calls while the world is stopped allocates (poke,
 //     snapshot with a sized vector).
 //   - Blocked members each read their own pipe: one poke, one step each.
+//   - A window member's `in_window` is set only inside its no-interrupt
+//     window, so with the world stopped it must read false: the stop is
+//     deferred to the window's end.
 //   - A crowd is heap-allocated; finish() joins every thread it started,
 //     unless a deadlock was found: then it is abandoned whole (its threads
 //     may never return) and the process reports and exits.
@@ -34,12 +39,13 @@
 
 namespace threadlab::scn {
 
-enum class Kind { Spin, Poll, Blocked, Foreign, Churn, Adopting, Alloc, Malloc };
+enum class Kind { Spin, Poll, Blocked, Foreign, Churn, Adopting, Alloc, Malloc, Window };
 const char* kind_name(Kind k);
 
 struct Member {
   Kind kind = Kind::Spin;
   std::atomic<uint64_t> progress{0};
+  std::atomic<bool> in_window{false};  // window members
   tl_adapter_thread_id id = 0;  // managed kinds
   pthread_t foreign{};          // adopting: its driver (a plain pthread)
   bool started = false;
@@ -61,6 +67,12 @@ class Crowd {
   void poke();
   // An `invariant` finding for the first member that moved from a to b.
   bool unchanged(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b, const char* while_what);
+  // The index of the first member inside its no-interrupt window, or -1.
+  // Allocates nothing: call it with the world stopped, and report (which
+  // allocates) after the restart.
+  int first_in_window() const;
+  // The `invariant` finding for member i, stopped inside its window.
+  void report_stopped_in_window(int i);
   // Spin (yielding) until every member moved past b: no thread was lost.
   void wait_progress_past(const std::vector<uint64_t>& b);
   const std::vector<std::unique_ptr<Member>>& members() const { return members_; }

@@ -1,8 +1,9 @@
 // stop_the_world_storm.cpp — stop and restart the world over and over while
 // threads sit in every state: spinning in managed code with and without
-// safepoint polls, inside malloc, blocked in a syscall, in and out of
-// foreign code, being created and exiting, and foreign threads being
-// adopted (and exiting, so dead records wait to be freed).
+// safepoint polls, inside malloc, inside no-interrupt windows, blocked in a
+// syscall, in and out of foreign code, being created and exiting, and
+// foreign threads being adopted (and exiting, so dead records wait to be
+// freed).
 //
 // Guards against: lost resumes (a target sleeps forever), suspend signals
 // sent to exiting threads or lost without a resend, threads that run
@@ -16,7 +17,8 @@
 // restarts (where a resume can race the target's wait).
 // Checks: every stop completes (a timeout is `deadlock` with the runtime's
 // diagnosis; a lost thread shows as the next stop's timeout); no thread took
-// a managed step while stopped; after the last restart every thread moves
+// a managed step while stopped; no thread was stopped inside a no-interrupt
+// window (`invariant`); after the last restart every thread moves
 // on. The driver allocates nothing while the world is stopped.
 #include <sched.h>
 
@@ -33,6 +35,7 @@ namespace {
 bool observed_stop(Context& ctx, scn::Crowd& crowd, int round, std::vector<uint64_t>& before,
                    std::vector<uint64_t>& during) {
   if (!scn::stop_world(ctx, "observed")) return false;
+  const int in_window = crowd.first_in_window();
   crowd.snapshot(before);
   crowd.poke();  // blocked threads wake and try to return to managed code
   const bool nested = round % 4 == 3;
@@ -45,6 +48,10 @@ bool observed_stop(Context& ctx, scn::Crowd& crowd, int round, std::vector<uint6
   for (int i = 0; i < 64; ++i) sched_yield();  // a window for a violation to show
   crowd.snapshot(during);
   if (!scn::restart_world(ctx)) return false;
+  if (in_window >= 0) {
+    crowd.report_stopped_in_window(in_window);
+    return false;
+  }
   return crowd.unchanged(before, during, nested ? "the world was stopped (after a nested resume)"
                                                 : "the world was stopped");
 }
@@ -52,8 +59,8 @@ bool observed_stop(Context& ctx, scn::Crowd& crowd, int round, std::vector<uint6
 void cycle(Context& ctx) {
   using scn::Kind;
   scn::share_one_malloc_lock();
-  const std::vector<Kind> kinds = {Kind::Spin,  Kind::Poll,     Kind::Malloc, Kind::Blocked,
-                                   Kind::Foreign, Kind::Churn, Kind::Adopting};
+  const std::vector<Kind> kinds = {Kind::Spin,    Kind::Poll,  Kind::Malloc,   Kind::Window,
+                                   Kind::Blocked, Kind::Foreign, Kind::Churn, Kind::Adopting};
   auto* crowd = scn::Crowd::start(ctx, kinds, std::max(1, ctx.params.threads / 2));
   std::vector<uint64_t> before, during;
   crowd->snapshot(before);
@@ -75,11 +82,11 @@ extern const Scenario stop_the_world_storm = {
     {"suspend", "stw"},
     TL_CAP_SPAWN | TL_CAP_SUSPEND | TL_CAP_REGIONS | TL_CAP_FOREIGN_CALLBACK,
     "Stops and restarts the world over and over while threads spin in managed code (with and without safepoint "
-    "polls), sit in malloc, block in a syscall, go in and out of foreign code, are created and exit, and are "
-    "adopted and exit. Guards against lost resumes and suspend signals lost or sent to exiting threads (the stop "
-    "never completes: deadlock with the runtime's diagnosis), threads that run managed code while the world is "
-    "stopped, and a stopper that frees or allocates while the world is stopped (every thread shares one malloc "
-    "lock: deadlock).",
+    "polls), sit in malloc, hold no-interrupt windows, block in a syscall, go in and out of foreign code, are "
+    "created and exit, and are adopted and exit. Guards against lost resumes and suspend signals lost or sent to "
+    "exiting threads (the stop never completes: deadlock with the runtime's diagnosis), threads that run managed "
+    "code while the world is stopped or are stopped inside a no-interrupt window (invariant), and a stopper that "
+    "frees or allocates while the world is stopped (every thread shares one malloc lock: deadlock).",
     {2, 10, 5, 1, 1},
     Verdict::Pass,
     30,
