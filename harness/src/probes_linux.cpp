@@ -6,8 +6,9 @@
 //     "fd N" -> target, so growth names the new fds; the directory fd this
 //     probe opens is excluded.
 //   - threads = entries of /proc/PID/task; maps_count/maps_bytes from
-//     /proc/PID/maps (maps_linux.h: the brk heap is not in the bytes); rss_bytes from statm; sig_pending = signals pending on
-//     the process (ShdPnd|SigPnd bits); sigq_user = SigQ (per user, so noise
+//     /proc/PID/maps (maps_linux.h: the brk heap is not in the bytes);
+//     rss_bytes from statm; sig_pending = signals pending on the process
+//     (ShdPnd|SigPnd bits); sigq_user = SigQ (per user, so noise
 //     from other processes: sampled, not judged).
 #include <dirent.h>
 #include <unistd.h>
@@ -115,13 +116,12 @@ bool probe_sample(int pid, ProbeSample* out, std::string* err) {
     *err = root + "/maps: cannot read";
     return false;
   }
-  const MapsTally mt = tally_maps(maps, pid ? BrkHint{start_brk_of(root), false} : BrkHint{reinterpret_cast<uint64_t>(sbrk(0)), true},
-                                  &out->items["maps"]);
+  const BrkHint brk = pid ? BrkHint{start_brk_of(root), false} : BrkHint{reinterpret_cast<uint64_t>(sbrk(0)), true};
+  const MapsTally mt = tally_maps(maps, brk, &out->items["maps"]);
   if (!mt.ok) {
     *err = root + "/maps: a line is not 'lo-hi perms ...'";
     return false;
   }
-  const double count = mt.count, bytes = mt.bytes;
   // Under a sanitizer the sanitizer's own shadow and per-thread mappings
   // grow with the threads a scenario made, so mappings are sampled and
   // shown but not judged there; fds, threads and the runtime's own ledger
@@ -131,8 +131,8 @@ bool probe_sample(int pid, ProbeSample* out, std::string* err) {
 #else
   constexpr bool kJudgeMappings = true;
 #endif
-  out->counters.push_back({"maps_count", count, Unit::Count, kJudgeMappings});
-  out->counters.push_back({"maps_bytes", bytes, Unit::Bytes, kJudgeMappings});
+  out->counters.push_back({"maps_count", mt.count, Unit::Count, kJudgeMappings});
+  out->counters.push_back({"maps_bytes", mt.bytes, Unit::Bytes, kJudgeMappings});
 
   // RSS
   double rss = 0;

@@ -39,7 +39,7 @@ namespace {
 
 constexpr uintptr_t kKey = 0x5a5a0f0fc3c3a5a5ull;
 volatile uintptr_t g_encoded = 0;  // the marker, stored encoded so no plain copy exists
-volatile uintptr_t g_out = 0;
+volatile uintptr_t g_out = 0;      // a use after the end marker keeps the word live up to it
 constexpr int kSkip = 77;  // child exit status: ptrace unavailable
 
 #if defined(__x86_64__)
@@ -130,8 +130,8 @@ std::string trace(void (*body)()) {
   if (pid == 0) {
     if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) _exit(kSkip);
     raise(SIGSTOP);  // start
-    body();          // ends with its own raise(SIGSTOP)
-    _exit(g_out == (g_encoded ^ kKey) ? 0 : 3);
+    body();          // ends with its own raise(SIGSTOP); the parent kills us there
+    _exit(0);
   }
   const uintptr_t marker = g_encoded ^ kKey;
   int status = 0;
