@@ -22,6 +22,7 @@
 
 #include "adopt.h"
 #include "adopt_cache.h"
+#include "altstack.h"
 #include "current.h"
 #include "safepoint.h"
 #include "globals.h"
@@ -97,6 +98,7 @@ int adopt(Record** out) {
     r->move(State::Creating, State::Managed);
     mark_depth(r, 0, true);
     r->callback_depth.store(1, std::memory_order_relaxed);
+    altstack_discover(r);  // ALTSTACK (issue 9, bug 2): the collector scans a thread stopped on its altstack
   }
   pthread_mutex_unlock(&rt().adoption_mu);
   world::lifecycle_leave();

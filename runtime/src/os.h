@@ -64,6 +64,19 @@ void rwlock_init_writer_preferred(pthread_rwlock_t* lock);
 uintptr_t context_sp(const void* ucontext);
 unsigned context_regs(const void* ucontext, uintptr_t* out, unsigned max);
 
+// The calling thread's signal alternate stack: true, with its bounds as given
+// to sigaltstack, when one is installed; *on_it says whether the thread runs
+// on it now. Async-signal-safe.
+bool current_altstack(Bounds* out, bool* on_it);
+// The stack pointer a signal interrupted on the stack [lo, hi), read from the
+// kernel's signal frame at the top of the altstack [alt_lo, alt_hi) of a
+// thread that is stopped (or is the caller) while running on it; the lowest
+// one if several match; 0 if none can be found. Reads the altstack only.
+uintptr_t altstack_interrupted_sp(uintptr_t alt_lo, uintptr_t alt_hi, uintptr_t lo, uintptr_t hi);
+// The lowest page-aligned address a >= lo such that [a, hi) is all mapped
+// (hi itself when the page below hi is not). No allocation.
+uintptr_t mapped_low(uintptr_t lo, uintptr_t hi);
+
 // Futex-style wait and wake on a 32-bit word (runtime locks).
 void futex_wait(uint32_t* word, uint32_t expected);
 // As futex_wait, giving up after `us` microseconds.

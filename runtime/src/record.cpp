@@ -39,6 +39,8 @@ void record_reset(Record* r) {
   r->temp.arm_canaries();
   r->value_sp = reinterpret_cast<uintptr_t*>(r->value.lo);
   r->temp_sp = r->temp.lo;
+  r->altstack.hi.store(0, std::memory_order_relaxed);
+  r->altstack.lo.store(0, std::memory_order_relaxed);
   r->suspend_count.store(0, std::memory_order_relaxed);
   r->acked_gen.store(0, std::memory_order_relaxed);
   r->target_gen = 0;

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "altstack.h"
 #include "stack.h"
 #include "state.h"
 #include "threadlab/runtime.h"
@@ -72,6 +73,7 @@ struct Record {
   GuardedStack temp;
   uintptr_t* value_sp = nullptr;  // [owner] grows upward from value.lo
   uintptr_t temp_sp = 0;          // [owner]
+  AltStack altstack;              // [owner] signal alternate stack (altstack.h)
 
   // Suspension (world.h). saved_* are written by the owner before it
   // publishes acked_gen (release) and read by the stopper after it sees it.

@@ -11,8 +11,19 @@
 // word and the wait returns at once: no resume is lost. The handler never
 // changes its signal mask (every signal stays blocked while it runs), which
 // also keeps ThreadSanitizer's deferred delivery from nesting inside it.
+//
+// Stacks: the handler is installed without SA_ONSTACK, so it runs on the
+// stack it interrupted — the thread's own (large) stack normally, and the
+// user's altstack only when the thread was already running a handler there
+// (the kernel then stays on the altstack whatever the flag says). There it
+// must fit beside the user's frames: it uses about 0.5 KiB of frames plus
+// the kernel's signal frame (1 to 3.5 KiB, the FPU state), and it never
+// runs the dynamic linker's lazy resolver, which would add another 2.5 KiB:
+// every C library function it reaches is bound at install
+// (bind_handler_calls). The budget is in runtime.h (tl_register_altstack).
 #include <errno.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -20,6 +31,7 @@
 
 #include <initializer_list>
 
+#include "altstack.h"
 #include "current.h"
 #include "inject.h"
 #include "kill.h"
@@ -41,22 +53,36 @@ constexpr int kSuspendSignal = SIGUSR1;
 sem_t g_ack;
 
 // What the collector scans for a thread stopped in this handler: the
-// interrupted registers from the ucontext, and the control stack from the
-// interrupted stack pointer less the red zone. Where delivery is deferred
-// that is not enough: ThreadSanitizer runs the handler at a later
-// intercepted call, with the ucontext of the moment the signal arrived, so
-// the registers and frames that hold pointers now are not in it. There the
-// handler also saves its own callee-saved registers and scans from its own
-// frame, which covers every frame live when it stopped.
+// interrupted registers from the ucontext, and the stack it interrupted from
+// that stack pointer less the red zone — the control stack, or the altstack
+// when the signal landed in a handler running there (the collector then
+// also finds the control stack's interrupted frames, altstack.h). Where
+// delivery is deferred that is not enough: ThreadSanitizer runs the handler
+// at a later intercepted call, with the ucontext of the moment the signal
+// arrived, so the registers and frames that hold pointers now are not in
+// it. There the handler also saves its own callee-saved registers and scans
+// from its own frame, which covers every frame live when it stopped.
+// [signal path]
 void save_context(Record* r, void* uc) {
   unsigned n = os::context_regs(uc, r->saved_regs, kMaxSavedRegs);
   uintptr_t sp = os::context_sp(uc);
-  sp = sp - r->control_lo > kRedZoneBytes ? sp - kRedZoneBytes : r->control_lo;
   if constexpr (kSignalsDeferredBySanitizer) {
     n += capture_callee_saved(r->saved_regs + n, kMaxSavedRegs - n);
+    // Where the thread runs now (the handler runs on the current stack):
+    // its own frame when that is lower on the same stack or on another one.
     const uintptr_t here = current_sp();
-    if (here >= r->control_lo && here < r->control_hi && here < sp) sp = here;  // not on a sigaltstack
+    const bool same_stack = (here >= r->control_lo && here < r->control_hi) == (sp >= r->control_lo && sp < r->control_hi);
+    if (!same_stack || here < sp) sp = here;
   }
+  altstack_note_sp(r, sp);
+  // Less the red zone, without leaving the stack sp lies on.
+  uintptr_t lo = 0;
+  const uintptr_t alo = r->altstack.lo.load(std::memory_order_relaxed), ahi = r->altstack.hi.load(std::memory_order_relaxed);
+  if (sp >= r->control_lo && sp < r->control_hi)
+    lo = r->control_lo;
+  else if (ahi && sp >= alo && sp < ahi)
+    lo = alo;
+  sp = sp - lo > kRedZoneBytes ? sp - kRedZoneBytes : lo;
   r->saved_reg_count = n;
   r->saved_sp.store(sp, std::memory_order_release);
 }
@@ -108,10 +134,37 @@ Sent send(Record* r) {
   return e == ESRCH ? Sent::Gone : Sent::Pending;
 }
 
+__attribute__((noinline)) void bind_siglongjmp() {
+  sigjmp_buf env;
+  if (sigsetjmp(env, 0) == 0) siglongjmp(env, 1);
+}
+
+// Bind, now and outside any handler, every C library function the handler
+// can reach through the PLT: the first call of each would otherwise run the
+// dynamic linker's lazy resolver inside the handler, which saves the whole
+// vector register file on the stack (about 2.5 KiB on x86_64 with AVX-512)
+// and overflowed an 8 KiB user altstack a callback was running on. Each call
+// here is harmless: a wake of nobody, a post taken back, a query.
+void bind_handler_calls() {
+  const int saved_errno = errno;  // __errno_location
+  errno = saved_errno;
+  sem_post(&g_ack);
+  sem_trywait(&g_ack);
+  uint32_t nobody = 0;
+  os::futex_wake(&nobody, 1);                            // syscall (every futex wait and wake)
+  os::futex_wait(&nobody, 1);                            // returns at once: the word is not 1
+  bool on_it;
+  os::Bounds b;
+  os::current_altstack(&b, &on_it);                      // sigaltstack
+  sched_yield();                                         // the resume_without_generation defect
+  bind_siglongjmp();                                     // the hard kill leaves by siglongjmp
+}
+
 }  // namespace
 
 bool install() {
   if (sem_init(&g_ack, 0, 0) != 0) return false;
+  bind_handler_calls();
   struct sigaction sa = {};
   sa.sa_sigaction = on_suspend;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;

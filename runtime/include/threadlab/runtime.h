@@ -134,6 +134,44 @@ int tl_callback_exit(void);
 /* Current nesting depth of callbacks on this thread (0 outside). */
 unsigned tl_callback_depth(void);
 
+/* ---- signal handlers and alternate stacks ---------------------------- */
+/* A handler may call back (tl_callback_enter ... tl_callback_exit) and run
+ * managed code in between, on whatever stack it runs on, including a
+ * sigaltstack; only on a thread that already has a record, or on a foreign
+ * thread whose adoption cannot be interrupted by it (adoption blocks async
+ * signals). Outside a callback a handler may call only what says
+ * "Signal-safe". While a thread runs managed code on its altstack it can be
+ * stopped like any other; the collector then scans the altstack from where
+ * it stopped to its top, and the normal stack from the point the signal
+ * interrupted (found from the kernel's signal frame at the top of the
+ * altstack; where it cannot be found, the whole mapped normal stack). For
+ * that the runtime must know the altstack:
+ *   - an adopted thread's altstack is read (sigaltstack) when it is adopted;
+ *   - any thread's is read when it is stopped, or saves its context, on a
+ *     stack that is neither its normal stack nor its known altstack and the
+ *     OS says it runs on its altstack (this misses an altstack armed with
+ *     SS_AUTODISARM, which reads as disabled while in use);
+ *   - tl_register_altstack tells it outright: call it on the thread itself,
+ *     after sigaltstack installed the stack and before a handler calls back
+ *     on it, with the same ss_sp and ss_size. Signal-safe with valid
+ *     arguments. TL_EUNKNOWN on a thread without a record (a foreign
+ *     thread's altstack is read at adoption), TL_EINVAL for a NULL base or a
+ *     zero size. tl_unregister_altstack forgets it: call it before the
+ *     memory is freed or reused for anything but this thread's altstack.
+ * Altstack budget: the runtime's suspend signal is installed without
+ * SA_ONSTACK and runs on the interrupted stack, so it uses a thread's
+ * altstack only when it stops a handler already running there. Then it
+ * needs about 4 KiB below the handler's deepest frame on x86_64 (the
+ * kernel's signal frame, mostly FPU state: up to 3.5 KiB with AVX-512; more
+ * with AMX), and it never runs the dynamic linker's lazy resolver there (the
+ * C library functions it calls are bound when tl_init installs it).
+ * tl_callback_enter and managed code add their own frames: budget at least
+ * 16 KiB beyond the handler's own use (SIGSTKSZ, 8 KiB, passes the
+ * runtime's tests with a small handler but leaves little margin; the
+ * sanitizer builds need more). */
+int tl_register_altstack(void *base, size_t size);
+int tl_unregister_altstack(void);
+
 /* ---- value stack (a managed, GC-visible stack per record) ------------ */
 int tl_value_push(uintptr_t word);
 int tl_value_pop(uintptr_t *word);

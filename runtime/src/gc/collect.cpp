@@ -5,7 +5,10 @@
 //     (the mark stack is mmap'd and grows by mmap).
 //   - Roots, for every record that is not dead: its value stack up to
 //     value_sp, its temp stack up to temp_sp, its control stack from the
-//     saved stack pointer to the base, and its saved registers; for the
+//     saved stack pointer to the base (for a thread stopped on its
+//     altstack: the altstack from the saved sp to its top and the control
+//     stack from the interrupted sp, altstack.h), and its saved registers;
+//     for the
 //     collector itself, its own registers and stack; plus registered roots.
 //   - Scanning reads other threads' stacks while they are stopped: racy by
 //     design and below ASan's redzones, so the scanning functions are built
@@ -14,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../altstack.h"
 #include "../blocking.h"
 #include "../current.h"
 #include "../globals.h"
@@ -118,7 +122,12 @@ TL_NO_SANITIZE void scan_record(Record* r, Record* self) {
   if (!TL_INJECT(gc_skips_saved_registers))
     for (unsigned i = 0; i < r->saved_reg_count && i < kMaxSavedRegs; ++i) consider(r->saved_regs[i]);
   uintptr_t sp = r->saved_sp.load(std::memory_order_acquire);
-  if (r->control_hi && sp >= r->control_lo && sp < r->control_hi) scan_range(sp, r->control_hi);
+  if (r == self) altstack_note_sp(self, sp);  // collecting from a handler on an altstack
+  // The control stack from the saved sp; for a thread stopped on its
+  // altstack, the altstack from there and the interrupted control stack.
+  StackRange ranges[2];
+  const unsigned n = sp ? altstack_live_ranges(r, sp, ranges) : 0;
+  for (unsigned i = 0; i < n; ++i) scan_range(ranges[i].lo, ranges[i].hi);
   drain();
 }
 
