@@ -1,5 +1,5 @@
 // scenario_os.h — the few OS calls scenarios make outside the adapter,
-// behind one interface (scenario_os_linux.cpp, scenario_os_posix.cpp).
+// behind one interface (scenario_os_linux.cpp, scenario_os_darwin.cpp).
 #pragma once
 namespace threadlab::scn {
 // Open a per-thread kernel handle the way runtimes do (eventfd on Linux, a

@@ -2,7 +2,7 @@
 // that are not leaks, and naming the new items.
 #include <gtest/gtest.h>
 
-#include "leak_analysis.h"
+#include "probes/leak_analysis.h"
 
 using namespace threadlab;
 

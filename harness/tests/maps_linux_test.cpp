@@ -5,7 +5,7 @@
 
 #include <sstream>
 
-#include "maps_linux.h"
+#include "probes/maps_linux.h"
 
 using threadlab::BrkHint;
 using threadlab::tally_maps;

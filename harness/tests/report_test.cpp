@@ -6,8 +6,8 @@
 
 #include <fstream>
 
-#include "report.h"
-#include "run_record.h"
+#include "report/report.h"
+#include "runner/run_record.h"
 
 using namespace threadlab;
 

@@ -1,7 +1,7 @@
 // wait_graph_test.cpp — cycle detection in the wait-for graph.
 #include <gtest/gtest.h>
 
-#include "wait_graph.h"
+#include "probes/wait_graph.h"
 
 using namespace threadlab;
 

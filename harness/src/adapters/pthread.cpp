@@ -25,7 +25,7 @@
 #include <new>
 
 #include "adapters/builtin.h"
-#include "process.h"
+#include "runner/process.h"
 
 namespace {
 

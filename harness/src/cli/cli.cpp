@@ -1,0 +1,132 @@
+// cli.cpp — threadlab_main: the verbs and their flags (CLI11), dispatched to
+// verbs.h. Exit codes: 0 all good, 1 findings, 2 usage or environment error.
+//
+// Invariants:
+//   - Flag values are validated by CLI11 before any verb runs: a bad value
+//     is a message naming the flag and exit 2.
+//   - `__child` is the runner's private entry point for a scenario child;
+//     it is hidden from help and not a user contract.
+//   - Verbs owned by later work are listed and exit 2 "not implemented yet".
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include <threadlab/adapter.h>
+
+#include "adapters/builtin.h"
+#include "child/child.h"
+#include "cli/verbs.h"
+
+namespace threadlab {
+namespace {
+
+void report_flags(CLI::App* cmd, ReportPaths* p, bool junit_html) {
+  cmd->add_option("--json", p->json, "write the JSON report to FILE")->type_name("FILE");
+  if (junit_html) {
+    cmd->add_option("--junit", p->junit, "write a JUnit XML report to FILE")->type_name("FILE");
+    cmd->add_option("--html", p->html, "write an HTML report (with leak plots) to FILE")->type_name("FILE");
+  }
+}
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"threadlab — test and fuzz harness for runtime thread machinery"};
+  app.set_version_flag("--version", std::string("threadlab ") + TL_VERSION);
+  app.require_subcommand(1);
+
+  bool list_json = false;
+  auto* list = app.add_subcommand("list", "list scenarios with tags, capabilities and descriptions");
+  list->add_flag("--json", list_json, "print the list as JSON");
+
+  RunOptions run;
+  uint64_t run_seed = 0;
+  double run_timeout = 0;
+  auto* runc = app.add_subcommand("run", "run scenarios, each in its own child process");
+  runc->add_option("names", run.names, "scenarios to run (default: all but selftest/broken)");
+  runc->add_option("--tag", run.tags, "run the scenarios with this tag (repeatable)")->type_name("TAG");
+  runc->add_option("--adapter", run.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  runc->add_option("--repeat", run.repeat, "runs per scenario, seeds S, S+1, ...")->check(CLI::Range(1, 100000));
+  auto* seed_opt = runc->add_option("--seed", run_seed, "base seed (default: random, printed)");
+  auto* timeout_opt = runc->add_option("--timeout", run_timeout, "per-run timeout in seconds (default: scenario's)")
+                          ->check(CLI::Range(0.5, 86400.0));
+  runc->add_option("--jobs", run.jobs, "runs in parallel")->check(CLI::Range(1, 256));
+  runc->add_option("--threads", run.threads, "worker threads per cycle (default: scenario's)")
+      ->check(CLI::Range(1, 1024));
+  runc->add_option("--iterations", run.iterations, "work per thread per cycle (default: scenario's)")
+      ->check(CLI::Range(1, 100000000));
+  runc->add_option("--cycles", run.cycles, "lifecycles per run (default: scenario's)")->check(CLI::Range(1, 10000000));
+  report_flags(runc, &run.reports, true);
+
+  ExecOptions ex;
+  auto* exec = app.add_subcommand("exec", "run any program under the watchdog");
+  exec->add_option("--timeout", ex.timeout_s, "seconds before the hang dump and kill (default 60)")
+      ->check(CLI::Range(0.5, 86400.0));
+  exec->add_option("--interval", ex.interval_ms, "sampling period in ms without cycle markers (default 100)")
+      ->check(CLI::Range(5, 60000));
+  exec->add_option("--warmup", ex.warmup, "cycle markers excluded from the leak fit (default 2)")
+      ->check(CLI::Range(0, 1000000));
+  report_flags(exec, &ex.reports, true);
+  exec->add_option("program", ex.argv, "-- PROGRAM [ARGS...]")->required();
+
+  LeaksOptions lk;
+  uint64_t lk_seed = 0;
+  double lk_timeout = 0;
+  auto* leaks = app.add_subcommand("leaks", "leak-count report for one scenario's lifecycle");
+  leaks->add_option("scenario", lk.scenario, "scenario to cycle")->required();
+  leaks->add_option("--cycles", lk.cycles, "lifecycles to run (default 200)")->check(CLI::Range(5, 10000000));
+  leaks->add_option("--warmup", lk.warmup, "cycles excluded from the fit (default 10)")->check(CLI::Range(0, 10000000));
+  leaks->add_option("--adapter", lk.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  auto* lk_seed_opt = leaks->add_option("--seed", lk_seed, "seed (default: random, printed)");
+  auto* lk_timeout_opt = leaks->add_option("--timeout", lk_timeout, "timeout in seconds")->check(CLI::Range(0.5, 86400.0));
+  report_flags(leaks, &lk.reports, true);
+
+  const char* later[][2] = {{"selftest", "prove every injected defect is caught"},
+                            {"fuzz", "run the op-program fuzzer"},
+                            {"replay", "replay an op program"},
+                            {"decode", "print an op program as text"},
+                            {"encode", "turn a text op program into bytes"},
+                            {"minimize", "shrink a failing op program"}};
+  for (auto& v : later) app.add_subcommand(v[0], v[1])->allow_extras();
+
+  ChildArgs child;
+  auto* ch = app.add_subcommand("__child", "")->group("");
+  ch->add_option("--scenario", child.scenario)->required();
+  ch->add_option("--adapter", child.adapter)->required();
+  ch->add_option("--seed", child.seed);
+  ch->add_option("--cycles", child.cycles);
+  ch->add_option("--warmup", child.warmup);
+  ch->add_option("--threads", child.threads);
+  ch->add_option("--iterations", child.iterations);
+  ch->add_option("--timeout", child.timeout_s);
+  ch->add_option("--result-fd", child.result_fd);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (*list) return verb_list(list_json);
+  if (*runc) {
+    if (*seed_opt) run.seed = run_seed;
+    if (*timeout_opt) run.timeout_s = run_timeout;
+    return verb_run(run);
+  }
+  if (*exec) return verb_exec(ex);
+  if (*leaks) {
+    if (*lk_seed_opt) lk.seed = lk_seed;
+    if (*lk_timeout_opt) lk.timeout_s = lk_timeout;
+    return verb_leaks(lk);
+  }
+  if (*ch) return child_main(child);
+  std::fprintf(stderr, "threadlab: verb '%s' is not implemented yet\n",
+               app.get_subcommands().front()->get_name().c_str());
+  return 2;
+}
+
+}  // namespace
+}  // namespace threadlab
+
+extern "C" int threadlab_main(int argc, char** argv, const tl_adapter* const* extra, size_t n) {
+  threadlab::register_extra_adapters(extra, n);
+  return threadlab::run_cli(argc, argv);
+}

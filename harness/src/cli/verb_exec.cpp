@@ -1,0 +1,232 @@
+// verb_exec.cpp — `threadlab exec -- PROGRAM ARGS`: run any program under
+// the watchdog, sample its leak counters from outside (/proc/PID), and on a
+// hang dump every thread with gdb in batch mode before killing its group.
+//
+// Sampling: a program that cooperates gets THREADLAB_CYCLE_FD, a socket;
+// after each lifecycle it writes one byte and waits for one byte back, and
+// the harness samples while it waits — deterministic, per-cycle samples,
+// judged for leaks after --warmup cycles like `leaks`. A program that does
+// not is sampled every --interval ms; those series are reported, not judged
+// (time is not a lifecycle).
+//
+// Invariants:
+//   - A program that does not exist or cannot be executed is exit 2, before
+//     any report file is written.
+//   - The hang dump happens before the timeout; the group is killed right
+//     after it; the verdict is `deadlock` with the dump or the reason there
+//     is none (no gdb, attach refused).
+#include <poll.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "child/child.h"
+#include "probes/leak_analysis.h"
+#include "runner/process.h"
+#include "runner/run_record.h"
+#include "report/terminal.h"
+#include "cli/verbs.h"
+#include "probes/tasks.h"
+
+namespace threadlab {
+namespace {
+
+std::string find_program(const std::string& prog) {
+  auto executable = [](const std::string& p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
+  };
+  if (prog.find('/') != std::string::npos) return executable(prog) ? prog : "";
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string d; std::getline(dirs, d, ':');)
+    if (executable((d.empty() ? "." : d) + "/" + prog)) return d + "/" + prog;
+  return "";
+}
+
+nlohmann::json gdb_dump(pid_t pid, std::string* note) {
+  nlohmann::json threads = nlohmann::json::array();
+  // What the kernel says each thread waits in, before gdb stops them.
+  std::map<long, std::pair<std::string, std::string>> kstate;
+  std::string outside_note;
+  for (const ThreadSnapshot& t : outside_view(pid, &outside_note)) kstate[t.tid] = {t.kernel_state, t.waiting_on};
+  if (find_program("gdb").empty()) {
+    *note = "gdb not found on PATH: no backtraces (install gdb for hang dumps under exec)";
+    for (auto& [tid, ks] : kstate)
+      threads.push_back({{"tid", tid}, {"name", ""}, {"kernel_state", ks.first}, {"waiting_on", ks.second},
+                         {"answered", false}, {"record", nullptr}, {"backtrace", nlohmann::json::array()}});
+    return threads;
+  }
+  std::string out, err;
+  bool timed_out = false;
+  run_capture({"gdb", "-nx", "-batch", "-p", std::to_string(pid), "-ex", "set pagination off", "-ex",
+               "thread apply all bt"},
+              5000, &out, &timed_out, &err);
+  if (timed_out) *note = "gdb did not finish within 5 s; ";
+  static const std::regex head(R"re(^Thread \d+ \(.*LWP (\d+)\)(?: "([^"]*)")?)re");
+  nlohmann::json* cur = nullptr;
+  std::istringstream ls(out);
+  for (std::string line; std::getline(ls, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, head)) {
+      long tid = std::atol(m[1].str().c_str());
+      auto ks = kstate.count(tid) ? kstate[tid] : std::make_pair(std::string("?"), std::string(""));
+      threads.push_back({{"tid", tid}, {"name", m[2].str()}, {"kernel_state", ks.first}, {"waiting_on", ks.second},
+                         {"answered", true}, {"record", nullptr}, {"backtrace", nlohmann::json::array()}});
+      cur = &threads.back();
+    } else if (cur && line.rfind('#', 0) == 0) {
+      (*cur)["backtrace"].push_back(line);
+    }
+  }
+  if (threads.empty()) *note += "gdb gave no backtraces (attach refused?): " + out.substr(0, 400);
+  return threads;
+}
+
+}  // namespace
+
+int verb_exec(const ExecOptions& o) {
+  if (o.argv.empty()) return usage_error("exec needs a program: threadlab exec [OPTIONS] -- PROGRAM [ARGS]");
+  std::string path = find_program(o.argv[0]);
+  if (path.empty()) return usage_error(fmt::format("exec: program '{}' not found or not executable", o.argv[0]));
+  if (!check_report_paths(o.reports)) return 2;
+  runner_signals_install();
+
+  SpawnSpec spec;
+  spec.argv = o.argv;
+  spec.argv[0] = path;
+  spec.cycle_socket = true;
+  Proc p;
+  std::string err;
+  const double t0 = mono_now(), started = unix_now();
+  if (!proc_spawn(spec, &p, &err)) return usage_error("exec: " + err);
+
+  RunIdentity id{"exec:" + o.argv[0], "none", 0, 0, {"exec"}, "pass", o.timeout_s};
+  nlohmann::json run = run_skeleton(id);
+  run["program"] = o.argv;
+  bool cycle_mode = false;
+  SeriesSet cycles(static_cast<size_t>(o.warmup)), timed(0);
+  const double fire_at = t0 + watchdog_fire_ms(o.timeout_s) / 1000.0;
+  double next_sample = t0;
+  bool hung = false, interrupted = false;
+  nlohmann::json dump;
+  std::string dump_note;
+
+  auto sample_into = [&](SeriesSet& s) {
+    ProbeSample ps;
+    std::string e;
+    if (probe_sample(p.pid, &ps, &e)) {
+      s.add(ps);
+      s.end_sample(&ps);
+    }
+  };
+
+  while (!proc_try_reap(&p)) {
+    const double now = mono_now();
+    if (runner_interrupted()) {
+      interrupted = true;
+      proc_kill_and_reap(&p);
+      break;
+    }
+    if (now >= fire_at) {
+      hung = true;
+      dump = gdb_dump(p.pid, &dump_note);
+      proc_kill_and_reap(&p);
+      break;
+    }
+    if (!cycle_mode && now >= next_sample) {
+      sample_into(timed);
+      next_sample = now + o.interval_ms / 1000.0;
+    }
+    std::vector<pollfd> fds = {{runner_signal_fd(), POLLIN, 0}};
+    if (p.out_fd >= 0) fds.push_back({p.out_fd, POLLIN, 0});
+    if (p.cycle_fd >= 0) fds.push_back({p.cycle_fd, POLLIN, 0});
+    double until = std::min(fire_at, cycle_mode ? fire_at : next_sample);
+    poll(fds.data(), fds.size(), static_cast<int>(std::clamp((until - now) * 1000, 0.0, 250.0)));
+    runner_signal_drain();
+    proc_drain(&p);
+    if (p.cycle_fd >= 0) {
+      char buf[64];
+      ssize_t n = read(p.cycle_fd, buf, sizeof buf);
+      if (n == 0) {
+        close(p.cycle_fd);
+        p.cycle_fd = -1;
+      }
+      for (ssize_t i = 0; i < n; ++i) {
+        cycle_mode = true;
+        sample_into(cycles);
+        char ack = 'a';
+        (void)!write(p.cycle_fd, &ack, 1);
+      }
+    }
+  }
+
+  run["duration_s"] = mono_now() - t0;
+  if (WIFEXITED(p.status)) run["exit"]["code"] = WEXITSTATUS(p.status);
+  if (WIFSIGNALED(p.status) && !hung) {
+    run["exit"]["signal"] = WTERMSIG(p.status);
+    run["exit"]["signal_name"] = signal_name(WTERMSIG(p.status));
+  }
+  auto& ev = run["evidence"];
+  ev["output"] = p.out.text();
+  ev["output_bytes"] = p.out.total;
+  std::string verdict = "pass", reason;
+  if (hung) {
+    verdict = "deadlock";
+    ev["dump"] = {{"threads", dump}, {"cycle", nullptr}, {"note", dump_note}};
+    reason = fmt::format("still running after {:.1f}s; {} thread(s) dumped{}", fire_at - t0, dump.size(),
+                         dump_note.empty() ? "" : " (" + dump_note + ")");
+  } else if (WIFSIGNALED(p.status)) {
+    verdict = "crash";
+    reason = "killed by " + signal_name(WTERMSIG(p.status));
+  } else if (WIFEXITED(p.status) && WEXITSTATUS(p.status) != 0) {
+    verdict = "fail";
+    reason = fmt::format("exited with status {}", WEXITSTATUS(p.status));
+  }
+  if (cycle_mode) {
+    run["counters"] = cycles.to_json();
+    run["params"] = {{"cycles", cycles.samples()}, {"warmup", o.warmup}};
+    auto leaks = cycles.leaks();
+    if (!leaks.empty()) {
+      ev["leaks"] = leaks;
+      if (verdict == "pass" || verdict == "fail") {
+        auto& l = leaks[0];
+        reason = fmt::format("{} grows {:.2f}/cycle ({} -> {}){}", l["counter"].get<std::string>(),
+                             l["slope"].get<double>(), l["first"].get<double>(), l["last"].get<double>(),
+                             l["new"].empty() ? "" : ": new " + l["new"][0].get<std::string>()) +
+                 (verdict == "fail" ? "; " + reason : "");
+        verdict = "leak";
+      }
+    }
+  } else {
+    run["counters"] = timed.to_json();
+    run["params"] = {{"interval_ms", o.interval_ms}, {"warmup", 0}};
+  }
+  if (p.stray) ev["stray_processes"] = true;
+  run["verdict"] = verdict;
+  run["reason"] = reason;
+
+  print_progress(run, 1, 1, mono_now() - t0);
+  if (cycle_mode) print_leak_table(run);
+  if (hung)
+    for (auto& t : dump) {
+      fmt::print("thread {} ({}) {} {}\n", t["tid"].get<long>(), t["name"].get<std::string>(),
+                 t["kernel_state"].get<std::string>(), t["waiting_on"].get<std::string>());
+      for (auto& f : t["backtrace"]) fmt::print("    {}\n", f.get<std::string>());
+    }
+  auto report = make_report("exec", {run}, interrupted, started, mono_now() - t0);
+  if (!write_reports(o.reports, report, &err)) return usage_error(err);
+  int rc = exit_code_for(report);
+  return interrupted && rc == 0 ? 2 : rc;
+}
+
+}  // namespace threadlab

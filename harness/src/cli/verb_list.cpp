@@ -1,0 +1,55 @@
+// verb_list.cpp — `threadlab list`: scenarios with tags, capabilities,
+// parameters and descriptions; adapters with their capabilities.
+#include <threadlab/scenario.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "adapters/builtin.h"
+#include "cli/verbs.h"
+
+namespace threadlab {
+
+int verb_list(bool json) {
+  nlohmann::json out = {{"scenarios", nlohmann::json::array()}, {"adapters", nlohmann::json::array()}};
+  for (auto* s : all_scenarios())
+    out["scenarios"].push_back({{"name", s->name},
+                                {"tags", s->tags},
+                                {"caps", cap_names(s->caps)},
+                                {"description", s->description},
+                                {"expected", verdict_name(s->expected)},
+                                {"timeout_s", s->timeout_s},
+                                {"params",
+                                 {{"threads", s->defaults.threads},
+                                  {"iterations", s->defaults.iterations},
+                                  {"cycles", s->defaults.cycles},
+                                  {"warmup", s->defaults.warmup}}}});
+  for (auto* a : all_adapters())
+    out["adapters"].push_back({{"name", a->name ? a->name : "?"},
+                               {"description", a->description ? a->description : ""},
+                               {"caps", cap_names(a->caps)},
+                               {"problem", adapter_problem(a)}});
+  if (json) {
+    fmt::print("{}\n", out.dump(2));
+    return 0;
+  }
+  fmt::print("Scenarios (run by default unless tagged selftest or broken):\n\n");
+  for (auto& s : out["scenarios"]) {
+    std::string tags;
+    for (auto& t : s["tags"]) tags += (tags.empty() ? "" : ",") + t.get<std::string>();
+    fmt::print("  {}\n    tags: {}\n    needs: {}\n    expects: {}  (threads {}, iterations {}, cycles {}, timeout {}s)\n",
+               s["name"].get<std::string>(), tags, s["caps"].get<std::string>(), s["expected"].get<std::string>(),
+               s["params"]["threads"].get<int>(), s["params"]["iterations"].get<int>(),
+               s["params"]["cycles"].get<int>(), s["timeout_s"].get<int>());
+    fmt::print("    {}\n\n", s["description"].get<std::string>());
+  }
+  fmt::print("Adapters:\n\n");
+  for (auto& a : out["adapters"]) {
+    fmt::print("  {:<10} {}\n    caps: {}\n", a["name"].get<std::string>(), a["description"].get<std::string>(),
+               a["caps"].get<std::string>());
+    if (!a["problem"].get<std::string>().empty()) fmt::print("    UNUSABLE: {}\n", a["problem"].get<std::string>());
+  }
+  return 0;
+}
+
+}  // namespace threadlab

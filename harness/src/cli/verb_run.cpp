@@ -1,0 +1,115 @@
+// verb_run.cpp — `threadlab run`: select scenarios, run each (x repeat) in
+// its own child, print progress and the summary, write the reports.
+//
+// Invariants:
+//   - Every argument is validated before the first child starts: unknown
+//     scenario/adapter/tag or an unwritable report path is exit 2 with no
+//     files written.
+//   - Without names or tags, scenarios tagged selftest or broken are left out.
+//   - Without report flags, reports go to <source>/build/reports/latest.*
+//     (THREADLAB_REPORT_DIR overrides the directory).
+//   - Ctrl-C: children are killed and the finished runs are written as a
+//     report marked partial; exit 1 if they hold findings, else 2.
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <threadlab/scenario.h>
+
+#include "adapters/builtin.h"
+#include "runner/runner.h"
+#include "report/terminal.h"
+#include "cli/verbs.h"
+
+namespace threadlab {
+namespace {
+bool excluded_by_default(const Scenario* s) {
+  return std::any_of(s->tags.begin(), s->tags.end(), [](auto& t) { return t == "selftest" || t == "broken"; });
+}
+bool has_tag(const Scenario* s, const std::string& tag) {
+  return std::find(s->tags.begin(), s->tags.end(), tag) != s->tags.end();
+}
+void mkdir_p(const std::string& dir) {
+  for (size_t i = 1; i <= dir.size(); ++i)
+    if (i == dir.size() || dir[i] == '/') mkdir(dir.substr(0, i).c_str(), 0755);
+}
+}  // namespace
+
+int verb_run(const RunOptions& o) {
+  const tl_adapter* rt = find_adapter(o.adapter);
+  if (!rt) return usage_error(fmt::format("unknown adapter '{}' (threadlab list shows them)", o.adapter));
+  if (auto p = adapter_problem(rt); !p.empty()) return usage_error(fmt::format("adapter '{}' is unusable: {}", o.adapter, p));
+
+  std::vector<const Scenario*> chosen;
+  for (auto& n : o.names) {
+    const Scenario* s = find_scenario(n);
+    if (!s) return usage_error(fmt::format("unknown scenario '{}' (threadlab list shows them)", n));
+    chosen.push_back(s);
+  }
+  if (!o.tags.empty()) {
+    for (auto& t : o.tags) {
+      bool any = false;
+      for (auto* s : all_scenarios())
+        if (has_tag(s, t)) {
+          any = true;
+          if (o.names.empty() && std::find(chosen.begin(), chosen.end(), s) == chosen.end()) chosen.push_back(s);
+        }
+      if (!any) return usage_error(fmt::format("no scenario has tag '{}'", t));
+    }
+    if (!o.names.empty())  // names and tags: the named ones that carry a tag
+      chosen.erase(std::remove_if(chosen.begin(), chosen.end(),
+                                  [&](auto* s) {
+                                    return std::none_of(o.tags.begin(), o.tags.end(),
+                                                        [&](auto& t) { return has_tag(s, t); });
+                                  }),
+                   chosen.end());
+  }
+  if (o.names.empty() && o.tags.empty())
+    for (auto* s : all_scenarios())
+      if (!excluded_by_default(s)) chosen.push_back(s);
+
+  ReportPaths paths = o.reports;
+  if (paths.json.empty() && paths.junit.empty() && paths.html.empty()) {
+    std::string dir = default_report_dir();
+    mkdir_p(dir);
+    paths = {dir + "/latest.json", dir + "/latest.xml", dir + "/latest.html"};
+  }
+  if (!check_report_paths(paths)) return 2;
+
+  const uint64_t base_seed = o.seed ? *o.seed : fresh_seed();
+  std::vector<Job> jobs;
+  for (auto* s : chosen)
+    for (int r = 0; r < o.repeat; ++r) {
+      Job j;
+      j.id = {s->name, o.adapter, base_seed + static_cast<uint64_t>(r), r, s->tags,
+              verdict_name(s->expected), o.timeout_s ? *o.timeout_s : static_cast<double>(s->timeout_s)};
+      j.threads = o.threads;
+      j.iterations = o.iterations;
+      j.cycles = o.cycles;
+      if (uint64_t missing = s->caps & ~rt->caps)
+        j.skip_reason = fmt::format("adapter '{}' lacks capability {}", o.adapter, cap_names(missing));
+      jobs.push_back(j);
+    }
+
+  fmt::print("threadlab run: {} run(s) on adapter '{}', seed {}, {} job(s)\n", jobs.size(), o.adapter, base_seed,
+             o.jobs);
+  std::fflush(stdout);
+  const double t0 = mono_now(), started = unix_now();
+  bool interrupted = false;
+  auto runs = run_jobs(
+      jobs, o.jobs, [&](const nlohmann::json& run, size_t done) { print_progress(run, done, jobs.size(), mono_now() - t0); },
+      &interrupted);
+  auto report = make_report("run", runs, interrupted, started, mono_now() - t0);
+  print_summary(report);
+  std::string err;
+  if (!write_reports(paths, report, &err)) return usage_error(err);
+  for (auto* p : {&paths.json, &paths.junit, &paths.html})
+    if (!p->empty()) fmt::print("report: {}\n", *p);
+  int rc = exit_code_for(report);
+  return interrupted && rc == 0 ? 2 : rc;
+}
+
+}  // namespace threadlab

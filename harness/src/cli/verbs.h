@@ -1,0 +1,61 @@
+// verbs.h — one function per CLI verb; cli.cpp parses flags into these
+// option structs. Every verb returns the process exit code: 0 all good,
+// 1 findings, 2 usage or environment error (with a message naming it).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/report.h"
+
+namespace threadlab {
+
+struct RunOptions {
+  std::vector<std::string> names;
+  std::vector<std::string> tags;
+  std::string adapter = "reference";
+  int repeat = 1;
+  std::optional<uint64_t> seed;
+  std::optional<double> timeout_s;
+  int jobs = 1;
+  // Override every chosen scenario's defaults (-1: keep them).
+  int threads = -1, iterations = -1, cycles = -1;
+  ReportPaths reports;
+};
+
+struct LeaksOptions {
+  std::string scenario;
+  std::string adapter = "reference";
+  int cycles = 200;
+  int warmup = 10;
+  std::optional<uint64_t> seed;
+  std::optional<double> timeout_s;
+  ReportPaths reports;
+};
+
+struct ExecOptions {
+  std::vector<std::string> argv;
+  double timeout_s = 60;
+  int interval_ms = 100;
+  int warmup = 2;
+  ReportPaths reports;
+};
+
+int verb_list(bool json);
+int verb_run(const RunOptions& o);
+int verb_leaks(const LeaksOptions& o);
+int verb_exec(const ExecOptions& o);
+
+// Shared helpers (verb_common.cpp).
+int usage_error(const std::string& message);
+// Check every requested report path; on failure print and return false.
+bool check_report_paths(const ReportPaths& p);
+uint64_t fresh_seed();
+double unix_now();
+double mono_now();
+// Where `run` without report flags writes latest.{json,xml,html}.
+std::string default_report_dir();
+
+}  // namespace threadlab

@@ -1,0 +1,162 @@
+// run_record.cpp — see run_record.h.
+#include "runner/run_record.h"
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <cxxabi.h>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace threadlab {
+
+nlohmann::json run_skeleton(const RunIdentity& id) {
+  return {{"scenario", id.scenario},
+          {"adapter", id.adapter},
+          {"seed", id.seed},
+          {"repeat", id.repeat},
+          {"tags", id.tags},
+          {"expected", id.expected},
+          {"timeout_s", id.timeout_s},
+          {"verdict", "pass"},
+          {"reason", ""},
+          {"duration_s", 0.0},
+          {"exit", {{"code", nullptr}, {"signal", nullptr}, {"signal_name", nullptr}}},
+          {"evidence", nlohmann::json::object()},
+          {"counters", nlohmann::json::object()}};
+}
+
+std::string describe_cycle(const nlohmann::json& cycle) {
+  if (!cycle.is_array() || cycle.empty()) return "";
+  std::string s = "wait-for cycle: ";
+  for (size_t i = 0; i < cycle.size(); ++i) {
+    auto& e = cycle[i];
+    s += fmt::format("{}thread {} waits for lock '{}' held by thread {}", i ? ", " : "",
+                     e["waiter"].get<uint64_t>(), e["lock"].get<std::string>(), e["owner"].get<uint64_t>());
+  }
+  return s;
+}
+
+namespace {
+std::string demangle_frame(const std::string& line) {
+  // "frame 0xIP NAME+0xOFF"
+  std::istringstream ls(line);
+  std::string tag, ip, sym;
+  ls >> tag >> ip >> sym;
+  auto plus = sym.rfind('+');
+  std::string name = plus == std::string::npos ? sym : sym.substr(0, plus);
+  std::string off = plus == std::string::npos ? "" : sym.substr(plus);
+  int st = 0;
+  if (char* d = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &st)) {
+    name = d;
+    std::free(d);
+  }
+  return ip + " " + name + off;
+}
+}  // namespace
+
+void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double duration_s,
+                const nlohmann::json& outside) {
+  run["duration_s"] = duration_s;
+  auto& ev = run["evidence"];
+  nlohmann::json result, dump, streamed = nlohmann::json::array();
+  bool watchdog = false;
+  std::vector<std::string> crash_frames;
+  std::string crash_head;
+  std::istringstream lines(p.result_buf);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("crash end", 0) == 0) continue;
+    if (line.rfind("crash ", 0) == 0) {
+      crash_head = line.substr(6);
+    } else if (line.rfind("frame ", 0) == 0) {
+      crash_frames.push_back(fmt::format("#{} {}", crash_frames.size(), demangle_frame(line)));
+    } else if (!line.empty() && line[0] == '{') {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded()) continue;
+      std::string e = j.value("event", "");
+      if (e == "result") result = j;
+      if (e == "dump") dump = j;
+      if (e == "watchdog") watchdog = true;
+      if (e == "finding" && j.contains("finding")) streamed.push_back(j["finding"]);
+    }
+  }
+
+  if (WIFEXITED(p.status)) run["exit"]["code"] = WEXITSTATUS(p.status);
+  if (WIFSIGNALED(p.status)) {
+    run["exit"]["signal"] = WTERMSIG(p.status);
+    run["exit"]["signal_name"] = signal_name(WTERMSIG(p.status));
+  }
+  ev["output"] = p.out.text();
+  ev["output_bytes"] = p.out.total;
+  if (p.stray) ev["stray_processes"] = true;
+
+  std::string verdict = "pass", reason;
+  if (!dump.is_null() || watchdog || hard_timeout) {
+    verdict = "deadlock";
+    if (!dump.is_null()) {
+      ev["dump"] = {{"threads", dump["threads"]}, {"cycle", dump["cycle"]}, {"note", dump["note"]}};
+      std::string cyc = describe_cycle(dump["cycle"]);
+      reason = !cyc.empty() ? cyc
+                            : fmt::format("no progress before the watchdog fired; {} threads dumped",
+                                          dump["threads"].size());
+      // No cycle, but a runtime lock someone waits for (e.g. held by a
+      // thread that is gone): name the first such wait.
+      if (cyc.empty())
+        for (auto& t : dump["threads"])
+          if (t["record"].is_object() && t["record"].value("waiting_on", "").rfind("lock ", 0) == 0) {
+            reason += fmt::format("; thread {} waits for {}", t["record"].value("id", uint64_t{0}),
+                                  t["record"].value("waiting_on", ""));
+            break;
+          }
+    } else if (outside.is_object() && !outside["threads"].empty()) {
+      // The child's watchdog fired (or not) but its dump never came: it
+      // allocates, and a stopped thread may hold the allocator's lock.
+      int futex = 0;
+      for (auto& t : outside["threads"])
+        if (t.value("waiting_on", "").rfind("futex", 0) == 0) ++futex;
+      const std::string what = watchdog ? "the watchdog fired but its dump never came" : "no word from the watchdog";
+      std::string note = what + " (a thread stopped holding a lock it needs, such as malloc's?): threads as the kernel "
+                                "saw them from outside";
+      if (!outside.value("note", "").empty()) note += "; " + outside.value("note", "");
+      ev["dump"] = {{"threads", outside["threads"]}, {"cycle", nullptr}, {"note", note}};
+      reason = fmt::format("killed after {}s; {}; {} threads seen from outside, {} waiting in futex",
+                           run["timeout_s"].get<double>(), what, outside["threads"].size(), futex);
+    } else {
+      reason = fmt::format("killed after {}s with no dump from the watchdog", run["timeout_s"].get<double>());
+    }
+    // A deadlock the scenario diagnosed itself (e.g. a stop-the-world that
+    // named the thread that never answered) is the better reason.
+    for (auto& f : streamed)
+      if (f.value("verdict", "") == "deadlock") {
+        reason = f.value("what", "") + "; " + reason;
+        break;
+      }
+  } else if (!crash_head.empty() || WIFSIGNALED(p.status)) {
+    verdict = "crash";
+    int sig = WIFSIGNALED(p.status) ? WTERMSIG(p.status) : 0;
+    reason = sig ? fmt::format("killed by {}", signal_name(sig)) : "fatal signal";
+    if (!crash_head.empty()) reason += " (" + crash_head + ")";
+    ev["crash"] = {{"signal", crash_head}, {"backtrace", crash_frames}};
+  } else if (!result.is_null()) {
+    verdict = result.value("verdict", "fail");
+    reason = result.value("reason", "");
+    for (auto* k : {"findings", "violations", "leaks"})
+      if (result.contains(k) && !result[k].empty()) ev[k] = result[k];
+    run["counters"] = result.value("counters", nlohmann::json::object());
+    run["params"] = result.value("params", nlohmann::json::object());
+    run["cycles_run"] = result.value("cycles_run", 0);
+  } else {
+    verdict = "fail";
+    reason = fmt::format("child exited with status {} without a result", WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1);
+  }
+  if (result.is_null() && !streamed.empty()) ev["findings"] = streamed;
+  if (p.stray && verdict == "pass") {
+    verdict = "fail";
+    reason = "left stray processes in its process group (killed)";
+  }
+  run["verdict"] = verdict;
+  run["reason"] = reason;
+}
+
+}  // namespace threadlab
