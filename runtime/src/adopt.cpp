@@ -3,27 +3,37 @@
 // Invariants:
 //   - A thread the runtime did not create gets a record on its first
 //     tl_callback_enter and keeps it for later ones; it is released by the
-//     pthread key destructor when the thread exits (current.cpp). The record
-//     comes from the adoption cache when it holds one (adopt_cache.h).
-//   - Adoption runs with every async signal blocked and under the adoption
-//     lock, so a handler that calls back cannot re-enter a half-built
-//     adoption (Go #42207); the signal is delivered once the record exists,
-//     and its callback nests.
+//     pthread key destructor when the thread exits (current.cpp), or, when
+//     the thread died without that destructor running, by the death watch's
+//     reaper (death_watch.h, lifecycle.cpp). The record comes from the
+//     adoption cache when it holds one (adopt_cache.h).
+//   - Adoption runs with every async signal blocked, so a handler that calls
+//     back cannot re-enter a half-built adoption (Go #42207); the signal is
+//     delivered once the record exists, and its callback nests.
+//   - Adoption holds no runtime lock while it allocates: the record, its
+//     stacks and the stack bounds (pthread_getattr_np allocates) are made
+//     first, and only the registration is serialised with a stop — the
+//     registry lock, which a stopper holds for the whole stop. A stopper
+//     therefore never waits for an adoption that waits for malloc.
 //   - Nesting is counted; each level remembers whether it was entered from
-//     FOREIGN, so the matching exit returns the thread to FOREIGN.
+//     FOREIGN, so the matching exit returns the thread to FOREIGN. A signal
+//     handler may nest a callback at any instruction of an outer enter or
+//     exit: the depth is reserved before its level's bit is written and
+//     given back only after the level's state move, so the handler's level
+//     never shares a bit with the one it interrupted.
 //   - With adoption off, a foreign thread's callback fails with
 //     TL_EADOPTOFF and a message — never a trip into the fatal path.
 #include <signal.h>
 #include <string.h>
 
 #include <cstdio>
-#include <initializer_list>
 #include <new>
 
 #include "adopt.h"
 #include "adopt_cache.h"
 #include "altstack.h"
 #include "current.h"
+#include "death_watch.h"
 #include "safepoint.h"
 #include "globals.h"
 #include "inject.h"
@@ -41,15 +51,6 @@ namespace {
 
 constexpr unsigned kMaxCallbackDepth = 256;
 
-void block_async_signals(sigset_t* old) {
-  sigset_t set;
-  sigfillset(&set);
-  // Synchronous faults stay deliverable: they are not async and blocking
-  // them turns a fault into a silent kill.
-  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT}) sigdelset(&set, sig);
-  pthread_sigmask(SIG_BLOCK, &set, old);
-}
-
 void mark_depth(Record* r, unsigned depth, bool from_foreign) {
   uint64_t bit = uint64_t{1} << (depth % 64);
   if (from_foreign)
@@ -62,46 +63,66 @@ bool depth_was_foreign(Record* r, unsigned depth) {
   return (r->callback_prior_foreign[depth / 64] >> (depth % 64)) & 1u;
 }
 
+// Reserve depth level `depth` (the caller's current depth) for a callback
+// that is entered from `from_foreign`. Signal fences keep the compiler from
+// moving the stores: a handler that runs between them sees depth+1 and
+// uses the next level.
+void enter_level(Record* r, unsigned depth, bool from_foreign) {
+  r->callback_depth.store(depth + 1, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  mark_depth(r, depth, from_foreign);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+
+// A fresh or cached record for the calling thread, not yet registered.
+// Allocates; holds no runtime lock.
+int make_record(Record** out) {
+  Record* r = adopt_cache_take();  // a released record: nothing to map
+  if (!r && !(r = new (std::nothrow) Record()))
+    return fail(TL_ENOMEM, "tl_callback_enter: no memory for a record while adopting a foreign thread");
+  if (!r->value.mapped() && !record_map_stacks(r, rt().cfg.value_stack_bytes, rt().cfg.temp_stack_bytes)) {
+    delete r;
+    return fail(TL_ENOMEM, "tl_callback_enter: could not map value/temp stacks while adopting a foreign thread");
+  }
+  r->id = rt().next_id.fetch_add(1, std::memory_order_relaxed);
+  r->flags = TL_FLAG_ADOPTED;
+  r->pthread = pthread_self();
+  r->kernel_tid.store(os::kernel_tid(), std::memory_order_release);
+  r->mach_port = os::mach_thread_port(r->pthread);
+  snprintf(r->name, TL_NAME_MAX, "foreign-%lld", static_cast<long long>(r->kernel_tid.load()));
+  os::Bounds b;
+  if (!os::control_stack_bounds(&b)) b = os::Bounds{};  // unknown: none from a cached record's last life
+  r->control_lo = b.lo;
+  r->control_hi = b.hi;
+  altstack_discover(r);  // the collector scans a thread stopped on its altstack (altstack.h)
+  r->vanished.store(false, std::memory_order_relaxed);
+  death_watch_arm(&r->death);  // false on platforms without one: teardown alone releases
+  *out = r;
+  return TL_OK;
+}
+
 int adopt(Record** out) {
   sigset_t old;
   // DEFECT adoption_with_signals_unblocked: a handler that calls back while
-  // we hold the adoption lock re-enters adopt() and blocks on it forever.
+  // the record is half built re-enters adopt() and adopts a second record
+  // for the same thread, or finds a record whose state is still CREATING.
   const bool block = !TL_INJECT(adoption_with_signals_unblocked);
-  if (block) block_async_signals(&old);
-  world::lifecycle_enter();  // no stop-the-world while a record is born
-  pthread_mutex_lock(&rt().adoption_mu);
-  int rc = TL_OK;
-  Record* r = adopt_cache_take();  // a released record: nothing to map
-  if (!r && !(r = new (std::nothrow) Record())) {
-    rc = fail(TL_ENOMEM, "tl_callback_enter: no memory for a record while adopting a foreign thread");
-  } else if (!r->value.mapped() && !record_map_stacks(r, rt().cfg.value_stack_bytes, rt().cfg.temp_stack_bytes)) {
-    delete r;
-    r = nullptr;
-    rc = fail(TL_ENOMEM, "tl_callback_enter: could not map value/temp stacks while adopting a foreign thread");
-  } else {
-    r->id = rt().next_id.fetch_add(1, std::memory_order_relaxed);
-    r->flags = TL_FLAG_ADOPTED;
-    r->pthread = pthread_self();
-    r->kernel_tid.store(os::kernel_tid(), std::memory_order_release);
-    r->mach_port = os::mach_thread_port(r->pthread);
-    snprintf(r->name, TL_NAME_MAX, "foreign-%lld", static_cast<long long>(r->kernel_tid.load()));
-    os::Bounds b;
-    if (!os::control_stack_bounds(&b)) b = os::Bounds{};  // unknown: none from a cached record's last life
-    r->control_lo = b.lo;
-    r->control_hi = b.hi;
+  if (block) os::block_async_signals(&old);
+  Record* r = nullptr;
+  int rc = make_record(&r);
+  if (rc == TL_OK) {
     ledger().records_live.fetch_add(1, std::memory_order_relaxed);
     ledger().records_adopted.fetch_add(1, std::memory_order_relaxed);
     ledger().adoptions_total.fetch_add(1, std::memory_order_relaxed);
     if (g_adoption_observer) g_adoption_observer(r);
+    // Waits while a stop holds the registry; once in, the record is
+    // CREATING, which a stopper stops by state, so the move below parks
+    // until the resume if a stop began in between.
     registry().insert(r);
     set_current(r);
+    enter_level(r, 0, true);
     r->move(State::Creating, State::Managed);
-    mark_depth(r, 0, true);
-    r->callback_depth.store(1, std::memory_order_relaxed);
-    altstack_discover(r);  // ALTSTACK (issue 9, bug 2): the collector scans a thread stopped on its altstack
   }
-  pthread_mutex_unlock(&rt().adoption_mu);
-  world::lifecycle_leave();
   if (block) pthread_sigmask(SIG_SETMASK, &old, nullptr);
   *out = r;
   return rc;
@@ -132,18 +153,15 @@ extern "C" int tl_callback_enter(void) {
                   static_cast<long long>(os::kernel_tid()));
     return adopt(&r);
   }
-  unsigned depth = r->callback_depth.load(std::memory_order_relaxed);
+  const unsigned depth = r->callback_depth.load(std::memory_order_relaxed);
   if (depth >= kMaxCallbackDepth) return fail(TL_EINVAL, "tl_callback_enter: callbacks nested deeper than %u", kMaxCallbackDepth);
-  State s = r->current_state();
-  if (s == State::Foreign) {
-    r->move(State::Foreign, State::Managed);
-    mark_depth(r, depth, true);
-  } else if (s == State::Managed) {
-    mark_depth(r, depth, false);
-  } else {
+  const State s = r->current_state();
+  if (s != State::Foreign && s != State::Managed)
     return fail(TL_ESTATE, "tl_callback_enter: thread %llu is %s", static_cast<unsigned long long>(r->id), state_name(s));
-  }
-  r->callback_depth.store(depth + 1, std::memory_order_relaxed);
+  // A handler that runs from here on nests at depth+1 and leaves the state
+  // as it found it, so `s` stays true for this level.
+  enter_level(r, depth, s == State::Foreign);
+  if (s == State::Foreign) r->move(State::Foreign, State::Managed);
   safepoint_poll(r);
   return TL_OK;
 }
@@ -155,13 +173,17 @@ extern "C" int tl_callback_exit(void) {
   if (depth == 0)
     return fail(TL_EUNBALANCED, "tl_callback_exit: thread %lld is not inside a callback", static_cast<long long>(os::kernel_tid()));
   --depth;
-  r->callback_depth.store(depth, std::memory_order_relaxed);
+  // The level is given back only after its state move: a handler that runs
+  // before then nests at depth+1 (docs/architecture.md, "Callbacks from
+  // signal handlers").
   if (r != rt().initial || current_record_by_key() == r) {
     if (depth_was_foreign(r, depth)) {
       world::save_own_context(r);
       r->move(State::Managed, State::Foreign);
     }
   }
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  r->callback_depth.store(depth, std::memory_order_relaxed);
   return TL_OK;
 }
 

@@ -2,8 +2,10 @@
 #include "current.h"
 
 #include <pthread.h>
+#include <signal.h>
 
 #include "lifecycle.h"
+#include "os.h"
 #include "record.h"
 #include "slot.h"
 
@@ -27,9 +29,25 @@ void key_destructor(void* value) {
     pthread_setspecific(g_key, r);
     return;
   }
-  thread_teardown(r);
+  // Leaving for EXITING runs with signals as they are: until the record is
+  // EXITING a stopper may wait for this thread, and only a handler can
+  // answer it (preemptive policy). From EXITING on, stoppers skip it, and an
+  // adopted thread releases its record with async signals blocked, as its
+  // adoption is made (Go's dropm does the same): a handler that called back
+  // meanwhile would re-take a runtime lock the release holds (the adoption
+  // cache's, while it frees), or, once the record is unbound, adopt a
+  // second one that nobody releases. A callback from a handler fails with
+  // TL_ESTATE while the record is EXITING or DEAD, and with TL_EEXITING
+  // once it is gone. Spawned threads need no mask change: their release
+  // takes no lock a callback needs.
+  thread_leave_for_exit(r);
+  const bool adopted = r->flags & TL_FLAG_ADOPTED;
+  sigset_t old;
+  if (adopted) os::block_async_signals(&old);
+  thread_release(r);
   t_current = nullptr;
   t_torn_down = true;
+  if (adopted) pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 void make_key() { pthread_key_create(&g_key, key_destructor); }

@@ -21,6 +21,7 @@ struct Ledger {
   std::atomic<uint64_t> records_cached{0};
   std::atomic<uint64_t> adoptions_total{0};
   std::atomic<uint64_t> spawns_total{0};
+  std::atomic<uint64_t> records_vanished{0};
 };
 
 Ledger& ledger();

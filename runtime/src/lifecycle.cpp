@@ -1,5 +1,10 @@
-// lifecycle.cpp — thread teardown and record freeing.
+// lifecycle.cpp — thread teardown, the reaper of adopted records whose
+// thread died without one, and record freeing (see lifecycle.h).
 #include "lifecycle.h"
+
+#include "death_watch.h"
+#include "kill.h"
+#include "ledger.h"
 
 #include "adopt_cache.h"
 #include "inject.h"
@@ -16,7 +21,10 @@ namespace tl {
 
 void retire_stacks(Record* r);
 
-void thread_teardown(Record* r) {
+void thread_leave_for_exit(Record* r) {
+  // A thread that exits holding the world stopped gives it back first: the
+  // threads it stopped would otherwise wait for a resume nobody sends.
+  world::end_stop_of_exiting(r);
   // Close any without-GC scope the thread left open; the collection it
   // deferred runs now, while the thread can still take part in it.
   gc::close_scopes_of(r, /*may_collect=*/true);
@@ -29,7 +37,13 @@ void thread_teardown(Record* r) {
     s = State::Managed;
   }
   r->move(s, State::Exiting);
+  // From here only this thread releases the record: the reaper takes no
+  // record that is EXITING, and the watch no longer reports it.
+  death_watch_disarm(&r->death);
   world::lifecycle_leave();
+}
+
+void thread_release(Record* r) {
   r->callback_depth.store(0, std::memory_order_relaxed);
   const bool adopted = r->flags & TL_FLAG_ADOPTED;
   // DEFECT interrupt_during_exit: queued interrupts run after the stacks
@@ -56,6 +70,52 @@ void thread_teardown(Record* r) {
     bind_tls_only(nullptr);
     registry().retire(r);
   }
+}
+
+namespace {
+
+// The thread is dead: do what its teardown would have done. Runs under the
+// registry lock, so no stop is in progress and none begins.
+void release_vanished(Record* r) {
+  State s = r->current_state();
+  if (s == State::Blocked) {
+    transition(r->state, State::Blocked, State::Managed, r->id);
+    s = State::Managed;
+  }
+  transition(r->state, s, State::Exiting, r->id);
+  r->callback_depth.store(0, std::memory_order_relaxed);
+  r->waiting_on.store(nullptr, std::memory_order_relaxed);
+  drop_interrupts(r);
+  release_held_locks(r);  // a dead owner never unlocks them
+  gc::close_scopes_of(r, /*may_collect=*/false);  // pending: run after the unlock
+  r->no_interrupt_depth.store(0, std::memory_order_relaxed);
+  transition(r->state, State::Exiting, State::Dead, r->id);
+  retire_stacks(r);
+  r->vanished.store(false, std::memory_order_relaxed);
+  ledger().records_adopted.fetch_sub(1, std::memory_order_relaxed);
+  ledger().records_vanished.fetch_add(1, std::memory_order_relaxed);
+  registry().retire(r);
+}
+
+}  // namespace
+
+void reap_vanished() {
+  constexpr unsigned kBatch = 32;  // the rest at the next call
+  Record* dead[kBatch];
+  unsigned n = 0;
+  // Mid-stop (the stopper reading counters or the thread list) targets
+  // carry the stop bit, and the stopper may be scanning them: later.
+  if (world::stopped()) return;
+  registry().lock();
+  registry().for_each_locked([&](Record* r) {
+    if (n == kBatch || !(r->flags & TL_FLAG_ADOPTED)) return;
+    const State s = r->current_state();
+    if (s == State::Exiting || s == State::Dead) return;
+    if (r->vanished.load(std::memory_order_acquire) || death_watch_check(&r->death) == Liveness::Dead) dead[n++] = r;
+  });
+  for (unsigned i = 0; i < n; ++i) release_vanished(dead[i]);
+  registry().unlock();
+  if (n) gc::run_pending_if_uninhibited();
 }
 
 // An adopted thread's value and temp stacks are dead once it exits: make

@@ -53,6 +53,12 @@ bool control_stack_bounds(Bounds* out);
 int thread_create(pthread_t* out, pthread_attr_t* attr, void* (*fn)(void*), void* arg,
                   sigset_t* caller_mask);
 
+// Block every asynchronous signal in the calling thread, saving its mask in
+// *old; synchronous faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
+// SIGABRT) stay deliverable, since blocking them turns a fault into a
+// silent kill. Async-signal-safe.
+void block_async_signals(sigset_t* old);
+
 // Simulated failures: consume one pending failure of `call`, if any.
 bool should_fail(int call);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <initializer_list>
 
 #include "os.h"
 #include "sanitizer_policy.h"
@@ -26,6 +27,13 @@ bool should_fail(int call) {
     if (g_fail[call].compare_exchange_weak(n, n - 1)) return true;
   }
   return false;
+}
+
+void block_async_signals(sigset_t* old) {
+  sigset_t set;
+  sigfillset(&set);
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT}) sigdelset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
 size_t page_size() {

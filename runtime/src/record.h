@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "altstack.h"
+#include "death_watch.h"
 #include "stack.h"
 #include "state.h"
 #include "threadlab/runtime.h"
@@ -109,6 +110,12 @@ struct Record {
   std::atomic<unsigned> callback_depth{0};  // written by the owner, read by lists
   uint64_t callback_prior_foreign[4] = {0, 0, 0, 0};  // bit d: depth d entered from FOREIGN
   int key_destructor_rounds = 0;
+
+  // Adopted threads: the kernel's notice that the thread died holding its
+  // record (death_watch.h). `vanished` keeps a Dead answer for the reaper
+  // once a stopper has claimed it [any].
+  DeathWatch death;
+  std::atomic<bool> vanished{false};
 
   // Spawned threads.
   Slot* slot = nullptr;

@@ -8,6 +8,7 @@
 #include "globals.h"
 #include "inject.h"
 #include "ledger.h"
+#include "lifecycle.h"
 #include "os.h"
 #include "registry.h"
 #include "slot.h"
@@ -131,6 +132,7 @@ extern "C" tl_thread_id tl_thread_at_stack_address(uintptr_t addr) {
 extern "C" int tl_get_counters(tl_counters* out) {
   TL_REQUIRE_INIT();
   if (!out) return fail(TL_EINVAL, "tl_get_counters: out is NULL");
+  reap_vanished();
   registry().reap();
   Ledger& l = ledger();
   out->records_live = l.records_live.load();
@@ -142,6 +144,7 @@ extern "C" int tl_get_counters(tl_counters* out) {
   out->adoptions_total = l.adoptions_total.load();
   out->spawns_total = l.spawns_total.load();
   out->records_cached = l.records_cached.load();
+  out->records_vanished = l.records_vanished.load();
   return TL_OK;
 }
 

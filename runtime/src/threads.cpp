@@ -9,14 +9,26 @@
 //     tl_join after pthread_join returned, when the kernel no longer touches
 //     the slot's stack — so the slot can be reused at once.
 //   - join_claimed makes join single-shot: a second join is TL_ENOTHREAD.
+//   - Spawn holds no runtime lock across pthread_create, which allocates
+//     (the thread's TLS vector; under load, behind a malloc arena lock that
+//     other threads hammer): a stopper never waits for a spawn that waits
+//     for malloc. The record is registered under the registry lock, which a
+//     stopper holds for a whole stop, and is CREATING until the new thread
+//     binds it, so a stop that begins meanwhile stops it by state.
+//   - The thread holding the world stopped may neither spawn nor join
+//     (TL_EDEADLK): pthread_create and pthread_join allocate and free, and a
+//     stopped thread may hold the allocator's lock; a join of a thread it
+//     stopped would never return.
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 
 #include <cstdio>
 
+#include "blocking.h"
 #include "current.h"
 #include "kill.h"
+#include "lifecycle.h"
 #include "safepoint.h"
 #include "world.h"
 #include "globals.h"
@@ -75,6 +87,8 @@ using namespace tl;
 extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_id* out) {
   TL_REQUIRE_INIT();
   if (!fn) return fail(TL_EINVAL, "tl_spawn: fn is NULL");
+  if (Record* self = current_record(); self && world::stopper() == self)
+    return fail(TL_EDEADLK, "tl_spawn: the calling thread holds the world stopped; spawn after tl_resume_others");
   Slot* s = slot_acquire();
   if (!s)
     return fail(TL_ENOMEM, "tl_spawn: could not map a thread slot (%zu-byte control stack plus value and temp stacks): %s",
@@ -95,9 +109,6 @@ extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_
   arm_canaries_at(s->stack_lo);
   r->control_canaries = true;
   ledger().records_live.fetch_add(1, std::memory_order_relaxed);
-  // Shared side of the lifecycle lock: no stop-the-world begins while this
-  // thread is being created, so nobody is stopped inside pthread_create.
-  world::lifecycle_enter();
   registry().insert(r);
 
   pthread_attr_t attr;
@@ -111,7 +122,6 @@ extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_
   // which the thread sets once its record is bound.
   int e = os::thread_create(&pt, &attr, thread_main, r, &r->start_mask);
   pthread_attr_destroy(&attr);
-  world::lifecycle_leave();
   if (e != 0) {
     transition(r->state, State::Creating, State::Dead, r->id);
     registry().retire(r);
@@ -130,16 +140,18 @@ extern "C" int tl_join(tl_thread_id id) {
   TL_REQUIRE_INIT();
   Record* self = current_record();
   if (self && self->id == id) return fail(TL_EDEADLK, "tl_join: thread %llu cannot join itself", static_cast<unsigned long long>(id));
+  if (self && world::stopper() == self)
+    return fail(TL_EDEADLK, "tl_join: the calling thread holds the world stopped; join after tl_resume_others");
   registry().lock();
   Record* r = registry().find_by_id_locked(id);
+  if (r && !(r->flags & TL_FLAG_SPAWNED)) {
+    registry().unlock();
+    return fail(TL_EINVAL, "tl_join: thread %llu was not spawned by the runtime (adopted or initial threads are not joinable)",
+                static_cast<unsigned long long>(id));
+  }
   if (!r || !r->join_handle_valid) {
     registry().unlock();
     return fail(TL_ENOTHREAD, "tl_join: no joinable thread %llu (never spawned, or already joined)",
-                static_cast<unsigned long long>(id));
-  }
-  if (!(r->flags & TL_FLAG_SPAWNED)) {
-    registry().unlock();
-    return fail(TL_EINVAL, "tl_join: thread %llu was not spawned by the runtime (adopted or initial threads are not joinable)",
                 static_cast<unsigned long long>(id));
   }
   if (r->join_claimed.exchange(true)) {
@@ -148,10 +160,13 @@ extern "C" int tl_join(tl_thread_id id) {
   }
   pthread_t pt = r->join_handle;
   registry().unlock();
-  bool was_managed = self && self->current_state() == State::Managed;
-  if (was_managed) self->move(State::Managed, State::Blocked);
-  int e = pthread_join(pt, nullptr);
-  if (was_managed) self->move(State::Blocked, State::Managed);
+  int e;
+  {
+    // Waits as BLOCKED with its registers and sp saved, so a stop meanwhile
+    // scans this thread's frames from where it waits.
+    BlockedScope wait;
+    e = pthread_join(pt, nullptr);
+  }
   if (e != 0) return fail(TL_EINVAL, "tl_join: pthread_join: %s", strerror(e));
   registry().retire(r);
   return TL_OK;
@@ -167,6 +182,7 @@ extern "C" void tl_exit(void) {
 extern "C" int tl_thread_list(tl_thread_info* buf, size_t cap, size_t* count) {
   TL_REQUIRE_INIT();
   if (!buf && cap) return fail(TL_EINVAL, "tl_thread_list: buf is NULL with cap %zu", cap);
+  reap_vanished();  // a thread that died without its teardown is not listed
   size_t n = 0;
   registry().for_each([&](Record* r) {
     State s = r->current_state();

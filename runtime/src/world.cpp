@@ -7,6 +7,8 @@
 
 #include "blocking.h"
 #include "current.h"
+#include "death_watch.h"
+#include "lifecycle.h"
 #include "inject.h"
 #include "os.h"
 #include "registry.h"
@@ -39,6 +41,17 @@ uint64_t now_us() {
 
 bool safe_state(State s) { return s == State::Creating || s == State::Foreign || s == State::Blocked; }
 
+// An adopted target whose thread died without its teardown: nothing to
+// signal (the C library may answer 0 for a thread that is gone, and its
+// pthread_t may name a newer thread by now). Marked for the reaper.
+bool vanished(Record* r) {
+  if (!(r->flags & TL_FLAG_ADOPTED)) return false;
+  if (r->vanished.load(std::memory_order_acquire)) return true;
+  if (death_watch_check(&r->death) != Liveness::Dead) return false;
+  r->vanished.store(true, std::memory_order_release);
+  return true;
+}
+
 // Ask one target to stop. Runs with the registry lock held; allocates nothing.
 void ask(Record* r, uint64_t gen, bool exiting_defect) {
   r->target_gen = gen;
@@ -69,6 +82,12 @@ void ask(Record* r, uint64_t gen, bool exiting_defect) {
       g_stats.by_state.fetch_add(1, std::memory_order_relaxed);
     }
     return;  // MANAGED under hybrid: answered at its next safepoint
+  }
+  if (vanished(r)) {
+    r->state.fetch_and(~kStopBit, std::memory_order_acq_rel);
+    r->target_gen = 0;
+    r->suspend_count.fetch_sub(1, std::memory_order_relaxed);
+    return;
   }
   r->signalled_gen = gen;
   g_stats.signals_sent.fetch_add(1, std::memory_order_relaxed);
@@ -150,11 +169,21 @@ int set_policy(int policy) {
 }
 
 void lifecycle_enter() {
+  // The stopper holds the write side; a read by it would fail with EDEADLK
+  // and the matching unlock would drop the stop's own lock. Its callers
+  // refuse the stopper first (threads.cpp) or end its stop (teardown).
+  if (g_stopper.load(std::memory_order_acquire) == current_record() && current_record())
+    tl_fatal("lifecycle_enter: called by the thread that holds the world stopped");
   if (pthread_rwlock_tryrdlock(&g_lifecycle) == 0) return;
   BlockedScope wait;  // a stopper holds or wants it: wait as BLOCKED
   pthread_rwlock_rdlock(&g_lifecycle);
 }
 void lifecycle_leave() { pthread_rwlock_unlock(&g_lifecycle); }
+
+void end_stop_of_exiting(Record* r) {
+  if (!r || g_stopper.load(std::memory_order_acquire) != r) return;
+  restart(stop_gen());
+}
 
 bool stopped() { return g_stopper.load(std::memory_order_acquire) != nullptr; }
 Record* stopper() { return g_stopper.load(std::memory_order_acquire); }
@@ -227,6 +256,10 @@ int suspend_others() {
     });
     return TL_OK;
   }
+  // Adopted threads that died without their teardown are released first:
+  // a stop would otherwise wait for an answer from a thread that is gone,
+  // and the collector would scan a stack that may be unmapped.
+  reap_vanished();
   // Wait for the world as a blocked thread: a concurrent stopper may stop
   // us by state (hybrid) or signal (preemptive) meanwhile.
   const bool was_managed = self->current_state() == State::Managed;
@@ -279,7 +312,7 @@ int suspend_others() {
         const State st = r->current_state();
         if (st == State::Exiting || st == State::Dead) {
           mech::signal_maybe_gone(r);  // only the suspend_ignores_exiting defect targets these
-        } else if (mech::resend(r, gen) == mech::Sent::Gone) {
+        } else if (vanished(r) || mech::resend(r, gen) == mech::Sent::Gone) {
           r->acked_gen.store(gen, std::memory_order_release);
         }
       });

@@ -52,6 +52,9 @@ void lifecycle_enter();
 void lifecycle_leave();
 
 int set_policy(int policy);
+// r is exiting: if it holds the world stopped, restart the world (every
+// nesting level) so the threads it stopped are not left waiting.
+void end_stop_of_exiting(Record* r);
 int suspend_others();
 int resume_others();
 bool stopped();

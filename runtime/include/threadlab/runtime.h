@@ -304,6 +304,10 @@ typedef struct tl_counters {
   uint64_t spawns_total;     /* tl_spawn successes since init */
   uint64_t records_cached;   /* released adopted records kept for reuse; their
                                 value/temp stacks count in stacks_mapped */
+  uint64_t records_vanished; /* adopted records released by the reaper because
+                                their thread died without its teardown (a
+                                first callback from the C library's last
+                                key-destructor round, or a raw exit) */
 } tl_counters;
 int tl_get_counters(tl_counters *out);
 

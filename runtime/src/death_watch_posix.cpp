@@ -1,0 +1,56 @@
+// death_watch_posix.cpp — the death watch as a robust mutex (see
+// death_watch.h). The kernel walks a dying thread's robust-futex list and
+// marks every mutex still held "owner died"; the next trylock answers
+// EOWNERDEAD. That happens before the thread's id is cleared, so once
+// pthread_join of the thread has returned, check() already says Dead.
+#include <errno.h>
+
+#include "death_watch.h"
+
+namespace tl {
+
+DeathWatch::DeathWatch() {
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init(&mu, &a);
+  pthread_mutexattr_destroy(&a);
+}
+
+DeathWatch::~DeathWatch() { pthread_mutex_destroy(&mu); }
+
+bool death_watch_arm(DeathWatch* w) {
+  int e = pthread_mutex_lock(&w->mu);
+  if (e == EOWNERDEAD) {
+    // A previous owner died holding it and nobody claimed it: the record
+    // was released by a reaper that had not yet run check(). Take it over.
+    pthread_mutex_consistent(&w->mu);
+    e = 0;
+  }
+  if (e != 0) return false;
+  w->armed = true;
+  return true;
+}
+
+void death_watch_disarm(DeathWatch* w) {
+  if (!w->armed) return;
+  w->armed = false;
+  pthread_mutex_unlock(&w->mu);
+}
+
+Liveness death_watch_check(DeathWatch* w) {
+  const int e = pthread_mutex_trylock(&w->mu);
+  if (e == EBUSY) return Liveness::Alive;
+  if (e == EOWNERDEAD) {
+    // Claimed: consistent again, unlocked, and disarmed, so the next check
+    // answers Unknown and the record can be reused.
+    pthread_mutex_consistent(&w->mu);
+    w->armed = false;
+    pthread_mutex_unlock(&w->mu);
+    return Liveness::Dead;
+  }
+  if (e == 0) pthread_mutex_unlock(&w->mu);  // not armed: no owner to watch
+  return Liveness::Unknown;
+}
+
+}  // namespace tl
