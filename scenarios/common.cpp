@@ -37,6 +37,13 @@ void run_foreign(int n, const std::function<void(int)>& fn) {
     if (started[i]) pthread_join(t[i], nullptr);
 }
 
+bool in_callback(Context& ctx, const std::function<void()>& body) {
+  if (!ctx.call.callback_enter()) return false;
+  body();
+  ctx.call.callback_exit();
+  return true;
+}
+
 bool run_managed(Context& ctx, int n, const char* name, const std::function<void(int)>& fn) {
   std::vector<ManagedArg> args(static_cast<size_t>(n));
   std::vector<tl_adapter_thread_id> ids;
@@ -44,12 +51,12 @@ bool run_managed(Context& ctx, int n, const char* name, const std::function<void
   for (int i = 0; i < n; ++i) {
     args[i] = {&fn, i};
     tl_adapter_thread_id id = 0;
-    if (ctx.ok(ctx.rt->spawn(name, managed_main, &args[i], &id), "spawn"))
+    if (ctx.call.spawn(name, managed_main, &args[i], &id))
       ids.push_back(id);
     else
       ok = false;
   }
-  for (auto id : ids) ok = ctx.ok(ctx.rt->join(id), "join") && ok;
+  for (auto id : ids) ok = ctx.call.join(id) && ok;
   return ok;
 }
 
@@ -68,14 +75,14 @@ void Gate::advance_to(int step) {
 
 bool tagged_push(Context& ctx, uint64_t tag, int count) {
   for (int i = 0; i < count; ++i)
-    if (!ctx.ok(ctx.rt->value_push(tag_word(tag, static_cast<uint64_t>(i))), "value_push")) return false;
+    if (!ctx.call.value_push(tag_word(tag, static_cast<uint64_t>(i)))) return false;
   return true;
 }
 
 bool tagged_pop_check(Context& ctx, uint64_t tag, int count, const char* who) {
   for (int i = count - 1; i >= 0; --i) {
     uintptr_t w = 0;
-    if (!ctx.ok(ctx.rt->value_pop(&w), "value_pop")) return false;
+    if (!ctx.call.value_pop(&w)) return false;
     uintptr_t want = tag_word(tag, static_cast<uint64_t>(i));
     if (w != want) {
       ctx.finding(Verdict::Scribble,

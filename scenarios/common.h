@@ -1,6 +1,7 @@
 // common.h — helpers shared by scenarios: foreign threads (raw pthreads the
-// runtime did not create), a step gate for deterministic interleavings, and
-// the tagged value-stack check that exposes shared or scribbled stacks.
+// runtime did not create) and their callbacks, a step gate for deterministic
+// interleavings, and the tagged value-stack check that exposes shared or
+// scribbled stacks. A block two scenario files would repeat belongs here.
 //
 // Invariants:
 //   - Foreign threads are plain pthreads: the runtime learns of them only if
@@ -16,14 +17,27 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include <threadlab/scenario.h>
 
 namespace threadlab::scn {
 
+// What the selftest scenarios declare alike: deliberately broken (so `run`
+// leaves them out unless named or tagged), one short cycle.
+inline const std::vector<std::string> kSelftestTags = {"selftest", "broken"};
+constexpr Params one_cycle(int threads) {
+  return {.threads = threads, .iterations = 1, .cycles = 1, .warmup = 0};
+}
+
 // Run fn(i) on n foreign threads; join them all before returning.
 void run_foreign(int n, const std::function<void(int)>& fn);
+
+// Run body() inside one callback (callback_enter ... callback_exit) on the
+// calling thread, a foreign one; false (with a finding) if the runtime did
+// not let it in, and body did not run.
+bool in_callback(Context& ctx, const std::function<void()>& body);
 
 // Run fn(i) on n managed threads through the adapter; join them all.
 // Returns false (with a finding) if a spawn or join failed.

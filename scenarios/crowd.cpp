@@ -56,22 +56,22 @@ void churn(Member& m) {
   while (!m.crowd->stop.load(std::memory_order_relaxed) && !has_deadlock(ctx)) {
     tl_adapter_thread_id child = 0;
     auto body = +[](void* p) { static_cast<Member*>(p)->progress.fetch_add(1, std::memory_order_relaxed); };
-    if (!ctx.ok(ctx.rt->spawn("crowd-newborn", body, &m, &child), "spawn")) return;
-    if (!ctx.ok(ctx.rt->join(child), "join")) return;
+    if (!ctx.call.spawn("crowd-newborn", body, &m, &child)) return;
+    if (!ctx.call.join(child)) return;
   }
 }
 
 void* adopt_once(void* p) {
   auto& m = *static_cast<Member*>(p);
   Context& ctx = m.crowd->ctx;
-  if (!ctx.ok(ctx.rt->callback_enter(), "callback_enter")) return nullptr;
+  if (!ctx.call.callback_enter()) return nullptr;
   m.progress.fetch_add(1, std::memory_order_relaxed);
   if (ctx.rt->caps & TL_CAP_VALUE_STACK) {
     uintptr_t w = 0;
     ctx.rt->value_push(0x600d);
     ctx.rt->value_pop(&w);
   }
-  ctx.ok(ctx.rt->callback_exit(), "callback_exit");
+  ctx.call.callback_exit();
   return nullptr;
 }
 
@@ -168,7 +168,7 @@ Crowd* Crowd::start(Context& ctx, const std::vector<Kind>& kinds, int per_kind) 
         m->started = pthread_create(&m->foreign, nullptr, adopting, m.get()) == 0;
         if (!m->started) ctx.finding(Verdict::Fail, "pthread_create failed");
       } else {
-        m->started = ctx.ok(ctx.rt->spawn("crowd", member_main, m.get(), &m->id), "spawn");
+        m->started = ctx.call.spawn("crowd", member_main, m.get(), &m->id);
       }
       c->ok_ = c->ok_ && m->started;
       c->members_.push_back(std::move(m));
@@ -242,7 +242,7 @@ void Crowd::finish() {
     if (m->kind == Kind::Adopting)
       pthread_join(m->foreign, nullptr);
     else
-      ctx.ok(ctx.rt->join(m->id), "join");
+      ctx.call.join(m->id);
   }
   for (auto& m : members_)
     if (m->pipe_fds[0] >= 0) close(m->pipe_fds[0]);

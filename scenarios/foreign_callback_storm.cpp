@@ -26,13 +26,13 @@ void pairing(Context& ctx) {
   scn::run_foreign(2, [&](int i) {
     const uint64_t tag = 0xA000 + static_cast<uint64_t>(i);
     gate.wait_for(i);  // A at step 0, B at step 1
-    bool in = ctx.ok(ctx.rt->callback_enter(), "callback_enter");
+    bool in = ctx.call.callback_enter();
     ids[i] = ctx.rt->self();
     bool pushed = in && scn::tagged_push(ctx, tag, 8);
     gate.advance_to(i + 1);          // A lets B push on top
     gate.wait_for(i == 0 ? 2 : 3);   // A pops once B has pushed; B pops after A
     if (pushed) scn::tagged_pop_check(ctx, tag, 8, i == 0 ? "pairing thread A" : "pairing thread B");
-    if (in) ctx.ok(ctx.rt->callback_exit(), "callback_exit");
+    if (in) ctx.call.callback_exit();
     gate.advance_to(i == 0 ? 3 : 4);
   });
   if (ids[0] != 0 && ids[0] == ids[1])
@@ -57,7 +57,7 @@ void storm(Context& ctx) {
       });
   };
   std::pair<Context*, std::atomic<bool>*> churn_arg{&ctx, &done};
-  bool churning = ctx.ok(ctx.rt->spawn("churn-driver", churn_fn, &churn_arg, &churn), "spawn");
+  bool churning = ctx.call.spawn("churn-driver", churn_fn, &churn_arg, &churn);
 
   scn::run_foreign(n, [&](int i) {
     ready.fetch_add(1);
@@ -65,17 +65,18 @@ void storm(Context& ctx) {
     for (int k = 0; k < m && !ctx.has_findings(); ++k) {
       const uint64_t tag = (static_cast<uint64_t>(i + 1) << 12) | static_cast<uint64_t>(k & 0xfff);
       const int words = 2 + static_cast<int>(ctx.random(static_cast<uint64_t>(i) + 1) % 6);
-      if (!ctx.ok(ctx.rt->callback_enter(), "callback_enter")) return;
-      if (ctx.rt->self() == 0) ctx.finding(Verdict::Invariant, "a thread inside a callback has no thread id");
-      if (scn::tagged_push(ctx, tag, words)) {
-        sched_yield();
-        scn::tagged_pop_check(ctx, tag, words, "storm thread");
-      }
-      ctx.ok(ctx.rt->callback_exit(), "callback_exit");
+      const bool entered = scn::in_callback(ctx, [&] {
+        if (ctx.rt->self() == 0) ctx.finding(Verdict::Invariant, "a thread inside a callback has no thread id");
+        if (scn::tagged_push(ctx, tag, words)) {
+          sched_yield();
+          scn::tagged_pop_check(ctx, tag, words, "storm thread");
+        }
+      });
+      if (!entered) return;
     }
   });
   done = true;
-  if (churning) ctx.ok(ctx.rt->join(churn), "join");
+  if (churning) ctx.call.join(churn);
 }
 
 void cycle(Context& ctx) {
@@ -85,19 +86,15 @@ void cycle(Context& ctx) {
 
 }  // namespace
 
-extern const Scenario foreign_callback_storm = {
-    "foreign-callback-storm",
-    {"foreign", "callback", "scribble"},
-    TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_VALUE_STACK,
-    "N foreign threads call back M times each while managed threads are spawned and joined. Guards against "
-    "callbacks that run on another thread's record and stacks instead of adopting their own (stack "
-    "scribbling, OpenMCL 0.13.5) and adoption racing thread creation and exit.",
-    {4, 100, 12, 3, 1},
-    Verdict::Pass,
-    30,
-    nullptr,
-    cycle,
-    nullptr,
-};
+const RegisterScenario registered{{
+    .name = "foreign-callback-storm",
+    .tags = {"foreign", "callback", "scribble"},
+    .caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_VALUE_STACK,
+    .description = "N foreign threads call back M times each while managed threads are spawned and joined. Guards "
+        "against callbacks that run on another thread's record and stacks instead of adopting their own (stack "
+        "scribbling, OpenMCL 0.13.5) and adoption racing thread creation and exit.",
+    .defaults = {.iterations = 100, .cycles = 12, .warmup = 3},
+    .cycle = cycle,
+}};
 
 }  // namespace threadlab

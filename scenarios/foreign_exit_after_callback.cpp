@@ -18,36 +18,34 @@ void cycle(Context& ctx) {
   scn::run_foreign(ctx.params.threads, [&](int i) {
     uint64_t first = 0;
     for (int k = 0; k < ctx.params.iterations && !ctx.has_findings(); ++k) {
-      if (!ctx.ok(ctx.rt->callback_enter(), "callback_enter")) return;
-      uint64_t id = ctx.rt->self();
-      if (k == 0) first = id;
-      if (id != first)
-        ctx.finding(Verdict::Invariant,
-                    fmt::format("foreign thread {} ran callback {} as thread {} after starting as {}: record not reused",
-                                i, k, id, first),
-                    id);
-      const uint64_t tag = 0x300 + static_cast<uint64_t>(i);
-      if (scn::tagged_push(ctx, tag, 4)) scn::tagged_pop_check(ctx, tag, 4, "exiting foreign thread");
-      ctx.ok(ctx.rt->callback_exit(), "callback_exit");
+      const bool entered = scn::in_callback(ctx, [&] {
+        uint64_t id = ctx.rt->self();
+        if (k == 0) first = id;
+        if (id != first)
+          ctx.finding(Verdict::Invariant,
+                      fmt::format("foreign thread {} ran callback {} as thread {} after starting as {}: record not "
+                                  "reused",
+                                  i, k, id, first),
+                      id);
+        const uint64_t tag = 0x300 + static_cast<uint64_t>(i);
+        if (scn::tagged_push(ctx, tag, 4)) scn::tagged_pop_check(ctx, tag, 4, "exiting foreign thread");
+      });
+      if (!entered) return;
     }
   });
 }
 
 }  // namespace
 
-extern const Scenario foreign_exit_after_callback = {
-    "foreign-exit-after-callback",
-    {"foreign", "callback", "lifecycle", "leak"},
-    TL_CAP_FOREIGN_CALLBACK | TL_CAP_VALUE_STACK,
-    "Foreign threads call back a few times and then exit. Guards against adopted records and their stacks "
-    "that are never released at foreign-thread exit (a leak per thread: Go dropm, Mono detach-if-exiting) "
-    "and callbacks that re-adopt instead of reusing the thread's record.",
-    {4, 3, 20, 4, 1},
-    Verdict::Pass,
-    30,
-    nullptr,
-    cycle,
-    nullptr,
-};
+const RegisterScenario registered{{
+    .name = "foreign-exit-after-callback",
+    .tags = {"foreign", "callback", "lifecycle", "leak"},
+    .caps = TL_CAP_FOREIGN_CALLBACK | TL_CAP_VALUE_STACK,
+    .description = "Foreign threads call back a few times and then exit. Guards against adopted records and their "
+        "stacks that are never released at foreign-thread exit (a leak per thread: Go dropm, Mono "
+        "detach-if-exiting) and callbacks that re-adopt instead of reusing the thread's record.",
+    .defaults = {.iterations = 3},
+    .cycle = cycle,
+}};
 
 }  // namespace threadlab

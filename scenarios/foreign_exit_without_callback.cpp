@@ -16,7 +16,7 @@ namespace {
 std::vector<tl_adapter_counter> snapshot(Context& ctx) {
   std::vector<tl_adapter_counter> c(32);
   size_t n = 0;
-  if (!(ctx.rt->caps & TL_CAP_COUNTERS) || !ctx.ok(ctx.rt->counters(c.data(), c.size(), &n), "counters")) return {};
+  if (!(ctx.rt->caps & TL_CAP_COUNTERS) || !ctx.call.counters(c.data(), c.size(), &n)) return {};
   c.resize(std::min(n, c.size()));
   return c;
 }
@@ -37,19 +37,14 @@ void cycle(Context& ctx) {
 
 }  // namespace
 
-extern const Scenario foreign_exit_without_callback = {
-    "foreign-exit-without-callback",
-    {"foreign", "lifecycle", "leak"},
-    0,
-    "Foreign threads that never call back start and exit. Guards against runtimes that allocate or adopt for "
-    "every thread they can see (key destructors, TLS constructors, signal hooks) and leak or trip over threads "
-    "that never entered managed code.",
-    {4, 10, 20, 4, 1},
-    Verdict::Pass,
-    30,
-    nullptr,
-    cycle,
-    nullptr,
-};
+const RegisterScenario registered{{
+    .name = "foreign-exit-without-callback",
+    .tags = {"foreign", "lifecycle", "leak"},
+    .description = "Foreign threads that never call back start and exit. Guards against runtimes that allocate or "
+        "adopt for every thread they can see (key destructors, TLS constructors, signal hooks) and leak or trip "
+        "over threads that never entered managed code.",
+    .defaults = {.iterations = 10},
+    .cycle = cycle,
+}};
 
 }  // namespace threadlab

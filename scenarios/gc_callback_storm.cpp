@@ -78,7 +78,7 @@ void cycle(Context& ctx) {
         auto* h = static_cast<RegisterHolder*>(p);
         scn::hold_in_register(h->encoded, &h->phase);
       };
-      if (!ctx.ok(ctx.rt->spawn("register-holder", body, &holder, &holder_id), "spawn")) holder_id = 0;
+      if (!ctx.call.spawn("register-holder", body, &holder, &holder_id)) holder_id = 0;
     }
   }
   while (holder_id && holder.phase.load() != 1) sched_yield();
@@ -101,28 +101,22 @@ void cycle(Context& ctx) {
     auto& a = *static_cast<DriverArg*>(p);
     Context& ctx = *a.ctx;
     for (int k = 0; k < ctx.params.iterations && !ctx.has_findings(); ++k) {
-      int rc = ctx.rt->collect();
-      if (rc == TL_ADAPTER_ETIMEDOUT) {
-        ctx.finding(Verdict::Deadlock, fmt::format("collection {} could not stop the world: {}", k,
-                                                   ctx.rt->last_error ? ctx.rt->last_error() : ""));
-        break;
-      }
-      if (rc != TL_ADAPTER_DEFERRED && !ctx.ok(rc, "collect")) break;
+      if (!ctx.call.collect()) break;  // a stop that timed out is `deadlock`
       if (a.have_holder)
         check(ctx, reinterpret_cast<uint64_t*>(a.holder->encoded ^ scn::kRegisterKey), 0x4e6,
               "held only in a stopped thread's register", true);
     }
     a.done->store(true);
   };
-  bool driving = ctx.ok(ctx.rt->spawn("collector", drive, &darg, &driver), "spawn");
+  bool driving = ctx.call.spawn("collector", drive, &darg, &driver);
   scn::run_foreign(n, [&](int i) {
     uint64_t k = 0;
     while (driving && !done.load() && !ctx.has_findings()) {
-      if (!ctx.ok(ctx.rt->callback_enter(), "callback_enter")) return;
-      const uint64_t tag = (static_cast<uint64_t>(i + 1) << 32) | ++k;
-      auto* a = static_cast<uint64_t*>(ctx.rt->alloc(kWords * 8));  // on this native stack
-      auto* b = static_cast<uint64_t*>(ctx.rt->alloc(kWords * 8));  // on the value stack
-      if (a && b) {
+      const bool entered = scn::in_callback(ctx, [&] {
+        const uint64_t tag = (static_cast<uint64_t>(i + 1) << 32) | ++k;
+        auto* a = static_cast<uint64_t*>(ctx.rt->alloc(kWords * 8));  // on this native stack
+        auto* b = static_cast<uint64_t*>(ctx.rt->alloc(kWords * 8));  // on the value stack
+        if (!a || !b) return;
         fill(a, tag);
         fill(b, tag + 1);
         ctx.rt->value_push(reinterpret_cast<uintptr_t>(b));
@@ -132,33 +126,38 @@ void cycle(Context& ctx) {
         ctx.rt->value_pop(&w);
         check(ctx, a, tag, "on a callback's native stack");
         check(ctx, reinterpret_cast<uint64_t*>(w), tag + 1, "on a callback's value stack");
-      }
-      ctx.ok(ctx.rt->callback_exit(), "callback_exit");
+      });
+      if (!entered) return;
     }
   });
-  if (driving) ctx.ok(ctx.rt->join(driver), "join");
+  if (driving) ctx.call.join(driver);
   holder.phase = 2;
-  if (holder_id) ctx.ok(ctx.rt->join(holder_id), "join");
+  if (holder_id) ctx.call.join(holder_id);
   crowd->finish();
 }
 
 }  // namespace
 
-extern const Scenario gc_callback_storm = {
-    "gc-callback-storm",
-    {"gc", "suspend", "callback"},
-    TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COLLECT | TL_CAP_HEAP | TL_CAP_VALUE_STACK | TL_CAP_REGIONS,
-    "A collector thread collects over and over while foreign threads call back, allocate and check objects held "
-    "on their native and value stacks, managed threads allocate in a tight loop, and one managed thread holds an "
-    "object only in a register. Guards against live objects freed by the collector (roots missed on stacks or in "
-    "a stopped thread's saved registers: invariant) and threads stopped inside the allocator's no-interrupt "
-    "window (the collection never completes: deadlock).",
-    {4, 30, 5, 1, 1},
-    Verdict::Pass,
-    30,
-    nullptr,
-    cycle,
-    nullptr,
-};
+const RegisterScenario registered{{
+    .name = "gc-callback-storm",
+    .tags = {"gc", "suspend", "callback"},
+    .caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COLLECT | TL_CAP_HEAP | TL_CAP_VALUE_STACK | TL_CAP_REGIONS,
+    .description = "A collector thread collects over and over while foreign threads call back, allocate and check "
+        "objects held on their native and value stacks, managed threads allocate in a tight loop, and one managed "
+        "thread holds an object only in a register. Guards against live objects freed by the collector (roots "
+        "missed on stacks or in a stopped thread's saved registers: invariant) and threads stopped inside the "
+        "allocator's no-interrupt window (the collection never completes: deadlock).",
+    .defaults = {.iterations = 30, .cycles = 5, .warmup = 1},
+    .cycle = cycle,
+    .catches = {{.defect = "suspend_during_no_interrupt", .verdict = Verdict::Deadlock,
+                 .only_adapter = "reference",
+                 .why_only = "the defect is a signal that stops a thread inside its no-interrupt window; under the "
+                             "hybrid policy managed threads stop at safepoints and are signalled only after the "
+                             "grace period, and an allocation's window ends long before that "
+                             "(stop-the-world-storm's window members hold theirs past the grace period and catch "
+                             "it under both policies)",
+                 .may_crash_in = {"tl_gc_alloc", "allocate"}},
+                {.defect = "gc_skips_saved_registers", .verdict = Verdict::Invariant}},
+}};
 
 }  // namespace threadlab

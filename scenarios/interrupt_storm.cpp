@@ -49,7 +49,7 @@ void live_targets(Context& ctx) {
   uint64_t sent = 0;
   for (size_t i = 0; i < members.size(); ++i) shots[i] = {&ctx, members[i]->id, &ran[i]};
   for (int k = 0; k < ctx.params.iterations && crowd->ok() && !ctx.has_findings(); ++k) {
-    for (auto& s : shots) ctx.ok(ctx.rt->interrupt(s.target, on_interrupt, &s), "interrupt");
+    for (auto& s : shots) ctx.call.interrupt(s.target, on_interrupt, &s);
     ++sent;
   }
   for (size_t i = 0; i < members.size() && crowd->ok(); ++i)
@@ -71,17 +71,17 @@ void exiting_targets(Context& ctx) {
       for (int t = 0; t < n; ++t)
         while (phase[t].load() == 0) sched_yield();
       for (int t = 0; t < n; ++t) {
-        if (phase[t].load() == 1) ctx.ok(ctx.rt->interrupt(shots[t].target, on_interrupt, &shots[t]), "interrupt");
+        if (phase[t].load() == 1) ctx.call.interrupt(shots[t].target, on_interrupt, &shots[t]);
         phase[t] = 2;
       }
       return;
     }
-    if (!ctx.ok(ctx.rt->callback_enter(), "callback_enter")) {
+    if (!ctx.call.callback_enter()) {
       phase[i] = 3;
       return;
     }
     shots[i] = {&ctx, ctx.rt->self(), &ran};
-    ctx.ok(ctx.rt->callback_exit(), "callback_exit");  // foreign from here on: no safe point
+    ctx.call.callback_exit();  // foreign from here on: no safe point
     phase[i] = 1;
     while (phase[i].load() != 2) sched_yield();
     // exits now: the interrupt queued meanwhile must be dropped, not run
@@ -99,19 +99,18 @@ void cycle(Context& ctx) {
 
 }  // namespace
 
-extern const Scenario interrupt_storm = {
-    "interrupt-storm",
-    {"interrupt"},
-    TL_CAP_SPAWN | TL_CAP_INTERRUPT | TL_CAP_REGIONS | TL_CAP_FOREIGN_CALLBACK | TL_CAP_VALUE_STACK,
-    "Sends interrupts over and over to threads polling safepoints and going in and out of foreign code, and to "
-    "adopted foreign threads just before they exit. Guards against interrupts run on the wrong thread or lost "
-    "(invariant, deadlock) and interrupts delivered while a thread tears down its stacks (crash, Clozure CL #517).",
-    {2, 50, 5, 1, 1},
-    Verdict::Pass,
-    20,
-    nullptr,
-    cycle,
-    nullptr,
-};
+const RegisterScenario registered{{
+    .name = "interrupt-storm",
+    .tags = {"interrupt"},
+    .caps = TL_CAP_SPAWN | TL_CAP_INTERRUPT | TL_CAP_REGIONS | TL_CAP_FOREIGN_CALLBACK | TL_CAP_VALUE_STACK,
+    .description = "Sends interrupts over and over to threads polling safepoints and going in and out of foreign "
+        "code, and to adopted foreign threads just before they exit. Guards against interrupts run on the wrong "
+        "thread or lost (invariant, deadlock) and interrupts delivered while a thread tears down its stacks (crash, "
+        "Clozure CL #517).",
+    .defaults = {.threads = 2, .cycles = 5, .warmup = 1},
+    .timeout_s = 20,
+    .cycle = cycle,
+    .catches = {{.defect = "interrupt_during_exit", .verdict = Verdict::Crash}},
+}};
 
 }  // namespace threadlab

@@ -83,12 +83,12 @@ void kill_one(Context& ctx, State state) {
   v.ctx = &ctx;
   v.state = state;
   const std::string name = fmt::format("victim-{}", state_name(state));
-  if (!ctx.ok(ctx.rt->lock_new(name.c_str(), &v.own), "lock_new") ||
-      !ctx.ok(ctx.rt->lock_new("held-by-driver", &v.other), "lock_new") || pipe(v.pipe_fds) != 0)
+  if (!ctx.call.lock_new(name.c_str(), &v.own) ||
+      !ctx.call.lock_new("held-by-driver", &v.other) || pipe(v.pipe_fds) != 0)
     return;
-  ctx.ok(ctx.rt->lock(v.other), "lock");
+  ctx.call.lock(v.other);
   tl_adapter_thread_id id = 0;
-  if (ctx.ok(ctx.rt->spawn(name.c_str(), victim_main, &v, &id), "spawn")) {
+  if (ctx.call.spawn(name.c_str(), victim_main, &v, &id)) {
     if (state != State::Creating)
       while (!v.ready.load()) sched_yield();
     if (state == State::LockWait || state == State::Blocked)
@@ -113,11 +113,11 @@ void kill_one(Context& ctx, State state) {
                     id);
     }
     // The victim's lock must be free: a kill that kept it blocks us here.
-    if (killed && ctx.ok(ctx.rt->lock(v.own), "lock (the killed thread's lock)")) ctx.rt->unlock(v.own);
+    if (killed && ctx.call.as("the killed thread's lock").lock(v.own)) ctx.rt->unlock(v.own);
     // A kill that did not end the thread (already reported above) must not
     // hang the join: let a blocked victim out of its read().
     if (!killed) close(v.pipe_fds[1]), v.pipe_fds[1] = -1;
-    ctx.ok(ctx.rt->join(id), "join");
+    ctx.call.join(id);
   }
   ctx.rt->unlock(v.other);
   close(v.pipe_fds[0]);
@@ -135,20 +135,18 @@ void cycle(Context& ctx) {
 
 }  // namespace
 
-extern const Scenario kill_each_state = {
-    "kill-each-state",
-    {"kill", "locks"},
-    TL_CAP_SPAWN | TL_CAP_KILL | TL_CAP_LOCKS | TL_CAP_REGIONS | TL_CAP_CLEANUPS,
-    "Kills a thread that is managed, blocked in a syscall, in and out of foreign code, waiting on a runtime lock, "
-    "or still being created; each holds a runtime lock and has a cleanup pushed. Guards against kills that keep "
-    "the victim's locks (the next taker waits forever: deadlock), cleanups that do not run although the kill says "
-    "it unwound the thread (invariant), and kills that never return.",
-    {1, 1, 5, 1, 1},
-    Verdict::Pass,
-    20,
-    nullptr,
-    cycle,
-    nullptr,
-};
+const RegisterScenario registered{{
+    .name = "kill-each-state",
+    .tags = {"kill", "locks"},
+    .caps = TL_CAP_SPAWN | TL_CAP_KILL | TL_CAP_LOCKS | TL_CAP_REGIONS | TL_CAP_CLEANUPS,
+    .description = "Kills a thread that is managed, blocked in a syscall, in and out of foreign code, waiting on a "
+        "runtime lock, or still being created; each holds a runtime lock and has a cleanup pushed. Guards against "
+        "kills that keep the victim's locks (the next taker waits forever: deadlock), cleanups that do not run "
+        "although the kill says it unwound the thread (invariant), and kills that never return.",
+    .defaults = {.threads = 1, .iterations = 1, .cycles = 5, .warmup = 1},
+    .timeout_s = 20,
+    .cycle = cycle,
+    .catches = {{.defect = "kill_keeps_locks", .verdict = Verdict::Deadlock, .cycles = 1}},
+}};
 
 }  // namespace threadlab

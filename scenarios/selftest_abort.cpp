@@ -8,9 +8,14 @@ namespace {
 void cycle(Context&) { std::abort(); }
 }  // namespace
 
-extern const Scenario selftest_abort = {
-    "selftest-abort", {"selftest", "broken"}, 0,
-    "Deliberately broken: the scenario aborts. The runner must report crash (SIGABRT) with a backtrace.",
-    {1, 1, 1, 0, 1}, Verdict::Crash, 10, nullptr, cycle, nullptr,
-};
+const RegisterScenario registered{{
+    .name = "selftest-abort",
+    .tags = scn::kSelftestTags,
+    .description = "Deliberately broken: the scenario aborts. The runner must report crash (SIGABRT) with a "
+        "backtrace.",
+    .defaults = scn::one_cycle(1),
+    .expected = Verdict::Crash,
+    .timeout_s = 10,
+    .cycle = cycle,
+}};
 }  // namespace threadlab

@@ -12,10 +12,15 @@ void cycle(Context& ctx) {
 }
 }  // namespace
 
-extern const Scenario selftest_crash = {
-    "selftest-crash", {"selftest", "broken"}, TL_CAP_SPAWN,
-    "Deliberately broken: a managed thread writes through a null pointer. The runner must report crash "
-    "(SIGSEGV) with the crashing thread's backtrace and keep every other run's result.",
-    {1, 1, 1, 0, 1}, Verdict::Crash, 10, nullptr, cycle, nullptr,
-};
+const RegisterScenario registered{{
+    .name = "selftest-crash",
+    .tags = scn::kSelftestTags,
+    .caps = TL_CAP_SPAWN,
+    .description = "Deliberately broken: a managed thread writes through a null pointer. The runner must report "
+        "crash (SIGSEGV) with the crashing thread's backtrace and keep every other run's result.",
+    .defaults = scn::one_cycle(1),
+    .expected = Verdict::Crash,
+    .timeout_s = 10,
+    .cycle = cycle,
+}};
 }  // namespace threadlab

@@ -11,10 +11,15 @@ void cycle(Context& ctx) {
 }
 }  // namespace
 
-extern const Scenario selftest_fd_leak = {
-    "selftest-fd-leak", {"selftest", "broken"}, TL_CAP_SPAWN,
-    "Deliberately broken: each managed thread opens a per-thread kernel handle (eventfd on Linux) and never "
-    "closes it. The runner must report leak naming the fd kind and the new fds.",
-    {2, 1, 12, 2, 1}, Verdict::Leak, 10, nullptr, cycle, nullptr,
-};
+const RegisterScenario registered{{
+    .name = "selftest-fd-leak",
+    .tags = scn::kSelftestTags,
+    .caps = TL_CAP_SPAWN,
+    .description = "Deliberately broken: each managed thread opens a per-thread kernel handle (eventfd on Linux) "
+        "and never closes it. The runner must report leak naming the fd kind and the new fds.",
+    .defaults = {.threads = 2, .iterations = 1, .cycles = 12, .warmup = 2},
+    .expected = Verdict::Leak,
+    .timeout_s = 10,
+    .cycle = cycle,
+}};
 }  // namespace threadlab

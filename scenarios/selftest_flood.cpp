@@ -16,10 +16,13 @@ void cycle(Context&) {
 }
 }  // namespace
 
-extern const Scenario selftest_flood = {
-    "selftest-flood", {"selftest", "broken"}, 0,
-    "Deliberately noisy: prints 8 MiB on stdout and stderr and passes. The runner must drain it, keep a "
-    "bounded head and tail, and record the byte count.",
-    {1, 1, 1, 0, 1}, Verdict::Pass, 20, nullptr, cycle, nullptr,
-};
+const RegisterScenario registered{{
+    .name = "selftest-flood",
+    .tags = scn::kSelftestTags,
+    .description = "Deliberately noisy: prints 8 MiB on stdout and stderr and passes. The runner must drain it, "
+        "keep a bounded head and tail, and record the byte count.",
+    .defaults = scn::one_cycle(1),
+    .timeout_s = 20,
+    .cycle = cycle,
+}};
 }  // namespace threadlab

@@ -17,10 +17,14 @@ void cycle(Context& ctx) {
 }
 }  // namespace
 
-extern const Scenario selftest_grandchild = {
-    "selftest-grandchild", {"selftest", "broken"}, 0,
-    "Deliberately broken: leaves a grandchild process sleeping forever. The runner must kill the process "
-    "group and report the stray process.",
-    {1, 1, 1, 0, 1}, Verdict::Fail, 10, nullptr, cycle, nullptr,
-};
+const RegisterScenario registered{{
+    .name = "selftest-grandchild",
+    .tags = scn::kSelftestTags,
+    .description = "Deliberately broken: leaves a grandchild process sleeping forever. The runner must kill the "
+        "process group and report the stray process.",
+    .defaults = scn::one_cycle(1),
+    .expected = Verdict::Fail,
+    .timeout_s = 10,
+    .cycle = cycle,
+}};
 }  // namespace threadlab

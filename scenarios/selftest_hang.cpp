@@ -18,10 +18,15 @@ std::condition_variable g_never;
 void cycle(Context& ctx) { scn::run_managed(ctx, 3, "sleeper", [](int) { wait_forever(); }); }
 }  // namespace
 
-extern const Scenario selftest_hang = {
-    "selftest-hang", {"selftest", "broken"}, TL_CAP_SPAWN,
-    "Deliberately broken: three managed threads wait forever on a condition nobody signals and the driver "
-    "joins them. The runner must report deadlock with every thread's backtrace.",
-    {3, 1, 1, 0, 1}, Verdict::Deadlock, 3, nullptr, cycle, nullptr,
-};
+const RegisterScenario registered{{
+    .name = "selftest-hang",
+    .tags = scn::kSelftestTags,
+    .caps = TL_CAP_SPAWN,
+    .description = "Deliberately broken: three managed threads wait forever on a condition nobody signals and the "
+        "driver joins them. The runner must report deadlock with every thread's backtrace.",
+    .defaults = scn::one_cycle(3),
+    .expected = Verdict::Deadlock,
+    .timeout_s = 3,
+    .cycle = cycle,
+}};
 }  // namespace threadlab

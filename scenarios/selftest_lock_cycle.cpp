@@ -9,7 +9,7 @@ namespace threadlab {
 namespace {
 void cycle(Context& ctx) {
   tl_adapter_handle a = 0, b = 0;
-  if (!ctx.ok(ctx.rt->lock_new("lock-A", &a), "lock_new") || !ctx.ok(ctx.rt->lock_new("lock-B", &b), "lock_new"))
+  if (!ctx.call.lock_new("lock-A", &a) || !ctx.call.lock_new("lock-B", &b))
     return;
   scn::Gate gate;
   std::atomic<int> holding{0};
@@ -23,10 +23,15 @@ void cycle(Context& ctx) {
 }
 }  // namespace
 
-extern const Scenario selftest_lock_cycle = {
-    "selftest-lock-cycle", {"selftest", "broken"}, TL_CAP_SPAWN | TL_CAP_LOCKS,
-    "Deliberately broken: two threads take two runtime locks in opposite order. The runner must report "
-    "deadlock and name the wait-for cycle from the runtime's lock owners.",
-    {2, 1, 1, 0, 1}, Verdict::Deadlock, 3, nullptr, cycle, nullptr,
-};
+const RegisterScenario registered{{
+    .name = "selftest-lock-cycle",
+    .tags = scn::kSelftestTags,
+    .caps = TL_CAP_SPAWN | TL_CAP_LOCKS,
+    .description = "Deliberately broken: two threads take two runtime locks in opposite order. The runner must "
+        "report deadlock and name the wait-for cycle from the runtime's lock owners.",
+    .defaults = scn::one_cycle(2),
+    .expected = Verdict::Deadlock,
+    .timeout_s = 3,
+    .cycle = cycle,
+}};
 }  // namespace threadlab

@@ -48,19 +48,15 @@ void cycle(Context& ctx) {
 
 }  // namespace
 
-extern const Scenario spawn_exit_churn = {
-    "spawn-exit-churn",
-    {"threads", "lifecycle", "leak"},
-    TL_CAP_SPAWN | TL_CAP_VALUE_STACK,
-    "Waves of managed threads are spawned and joined, half of them spawning a child of their own, each using "
-    "its value stack. Guards against records, stacks or per-thread kernel handles that outlive their thread "
-    "(leaks), reused thread ids, and a new thread's stacks scribbled by a dying one.",
-    {8, 50, 20, 4, 1},
-    Verdict::Pass,
-    30,
-    nullptr,
-    cycle,
-    nullptr,
-};
+const RegisterScenario registered{{
+    .name = "spawn-exit-churn",
+    .tags = {"threads", "lifecycle", "leak"},
+    .caps = TL_CAP_SPAWN | TL_CAP_VALUE_STACK,
+    .description = "Waves of managed threads are spawned and joined, half of them spawning a child of their own, "
+        "each using its value stack. Guards against records, stacks or per-thread kernel handles that outlive their "
+        "thread (leaks), reused thread ids, and a new thread's stacks scribbled by a dying one.",
+    .defaults = {.threads = 8},
+    .cycle = cycle,
+}};
 
 }  // namespace threadlab

@@ -77,22 +77,28 @@ void cycle(Context& ctx) {
 
 }  // namespace
 
-extern const Scenario stop_the_world_storm = {
-    "stop-the-world-storm",
-    {"suspend", "stw"},
-    TL_CAP_SPAWN | TL_CAP_SUSPEND | TL_CAP_REGIONS | TL_CAP_FOREIGN_CALLBACK,
-    "Stops and restarts the world over and over while threads spin in managed code (with and without safepoint "
-    "polls), sit in malloc, hold no-interrupt windows, block in a syscall, go in and out of foreign code, are "
-    "created and exit, and are adopted and exit. Guards against lost resumes and suspend signals lost or sent to "
-    "exiting threads (the stop never completes: deadlock with the runtime's diagnosis), threads that run managed "
-    "code while the world is stopped or are stopped inside a no-interrupt window (invariant), and a stopper that "
-    "frees or allocates while the world is stopped (every thread shares one malloc lock: deadlock).",
-    {2, 10, 5, 1, 1},
-    Verdict::Pass,
-    30,
-    nullptr,
-    cycle,
-    nullptr,
-};
+const RegisterScenario registered{{
+    .name = "stop-the-world-storm",
+    .tags = {"suspend", "stw"},
+    .caps = TL_CAP_SPAWN | TL_CAP_SUSPEND | TL_CAP_REGIONS | TL_CAP_FOREIGN_CALLBACK,
+    .description = "Stops and restarts the world over and over while threads spin in managed code (with and without "
+        "safepoint polls), sit in malloc, hold no-interrupt windows, block in a syscall, go in and out of foreign "
+        "code, are created and exit, and are adopted and exit. Guards against lost resumes and suspend signals lost "
+        "or sent to exiting threads (the stop never completes: deadlock with the runtime's diagnosis), threads that "
+        "run managed code while the world is stopped or are stopped inside a no-interrupt window (invariant), and a "
+        "stopper that frees or allocates while the world is stopped (every thread shares one malloc lock: "
+        "deadlock).",
+    .defaults = {.threads = 2, .iterations = 10, .cycles = 5, .warmup = 1},
+    .cycle = cycle,
+    .catches = {{.defect = "resume_without_generation", .verdict = Verdict::Deadlock},
+                {.defect = "suspend_ignores_exiting", .verdict = Verdict::Deadlock,
+                 // once the exited thread was joined, pthread_kill reads its released slot
+                 .may_crash_in = {"pthread_kill", "request_stop", "suspend_others"}},
+                {.defect = "free_record_while_suspended", .verdict = Verdict::Deadlock},
+                {.defect = "drop_every_nth_signal", .verdict = Verdict::Deadlock},
+                {.defect = "suspend_during_no_interrupt", .verdict = Verdict::Invariant,
+                 // the collector takes a stopped allocator's buffer away
+                 .may_crash_in = {"tl_gc_alloc", "allocate"}}},
+}};
 
 }  // namespace threadlab

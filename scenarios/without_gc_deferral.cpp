@@ -20,7 +20,7 @@ namespace {
 
 uint64_t collections(Context& ctx) {
   tl_adapter_heap_stats s{};
-  ctx.ok(ctx.rt->heap_stats(&s), "heap_stats");
+  ctx.call.heap_stats(&s);
   return s.collections;
 }
 
@@ -28,19 +28,19 @@ void round(Context& ctx) {
   scn::Gate gate;
   uint64_t at_open = 0, at_inner = 0;
   scn::run_foreign(2, [&](int i) {
-    if (!ctx.ok(ctx.rt->callback_enter(), "callback_enter")) {
+    if (!ctx.call.callback_enter()) {
       gate.advance_to(2);
       return;
     }
     if (i == 0) {  // A: holds the scope
-      ctx.ok(ctx.rt->without_gc_begin(), "without_gc_begin");
-      ctx.ok(ctx.rt->without_gc_begin(), "without_gc_begin (nested)");
+      ctx.call.without_gc_begin();
+      ctx.call.as("nested").without_gc_begin();
       at_open = collections(ctx);
       gate.advance_to(1);
       gate.wait_for(2);
-      ctx.ok(ctx.rt->without_gc_end(), "without_gc_end (inner)");
+      ctx.call.as("inner").without_gc_end();
       at_inner = collections(ctx);
-      ctx.ok(ctx.rt->without_gc_end(), "without_gc_end (outer)");
+      ctx.call.as("outer").without_gc_end();
     } else {  // B: asks for collections while the scope is open
       gate.wait_for(1);
       for (int k = 0; k < 2; ++k) {
@@ -51,7 +51,7 @@ void round(Context& ctx) {
       }
       gate.advance_to(2);
     }
-    ctx.ok(ctx.rt->callback_exit(), "callback_exit");
+    ctx.call.callback_exit();
   });
   const uint64_t after = collections(ctx);
   if (ctx.has_findings()) return;
@@ -71,19 +71,17 @@ void cycle(Context& ctx) {
 
 }  // namespace
 
-extern const Scenario without_gc_deferral = {
-    "without-gc-deferral",
-    {"gc"},
-    TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COLLECT | TL_CAP_HEAP | TL_CAP_REGIONS,
-    "A collection requested from another thread while a without-GC scope is open must be deferred and run exactly "
-    "once when the outermost scope ends. Guards against deferred collections that are dropped or run twice "
-    "(invariant).",
-    {2, 10, 5, 1, 1},
-    Verdict::Pass,
-    20,
-    nullptr,
-    cycle,
-    nullptr,
-};
+const RegisterScenario registered{{
+    .name = "without-gc-deferral",
+    .tags = {"gc"},
+    .caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COLLECT | TL_CAP_HEAP | TL_CAP_REGIONS,
+    .description = "A collection requested from another thread while a without-GC scope is open must be deferred "
+        "and run exactly once when the outermost scope ends. Guards against deferred collections that are dropped "
+        "or run twice (invariant).",
+    .defaults = {.threads = 2, .iterations = 10, .cycles = 5, .warmup = 1},
+    .timeout_s = 20,
+    .cycle = cycle,
+    .catches = {{.defect = "deferred_gc_dropped", .verdict = Verdict::Invariant, .cycles = 1}},
+}};
 
 }  // namespace threadlab

@@ -25,7 +25,7 @@ bool stop_world(Context& ctx, const char* why) {
   return false;
 }
 
-bool restart_world(Context& ctx) { return ctx.ok(ctx.rt->resume_all(), "resume_all"); }
+bool restart_world(Context& ctx) { return ctx.call.resume_all(); }
 
 bool has_deadlock(Context&) { return g_deadlock.load(); }
 

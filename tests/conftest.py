@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "docs" / "report-schema.json"
 
 
-def _binary():
+def binary():
     env = os.environ.get("THREADLAB_BIN")
     path = pathlib.Path(env) if env else ROOT / "build" / "default" / "bin" / "threadlab"
     if not path.exists():
@@ -26,7 +26,7 @@ def _binary():
 
 class Lab:
     def __init__(self, tmp):
-        self.bin = _binary()
+        self.bin = binary()
         self.tmp = tmp
         self.env = dict(os.environ, THREADLAB_REPORT_DIR=str(tmp / "reports"))
         self.env.pop("THREADLAB_INJECT", None)

@@ -1,59 +1,49 @@
-"""Issue 4's injected defects: each is caught by a scenario with the bug
-catalogue's verdict, under both suspension policies where the defect lives
-in the stop-the-world path, and the suspend-tagged scenarios pass without
-injection. Runs are kept short (few cycles, short timeouts)."""
+"""Issue 4's injected defects: each is caught by the scenarios that declare
+it in their `catches` list, with the verdict they declare, under both
+suspension policies unless a catch names one adapter (and says why); the
+suspend-tagged scenarios pass without injection. Runs are kept short (few
+cycles, short timeouts)."""
+import json
+import subprocess
+
 import pytest
+
+from conftest import binary
 
 ADAPTERS = ["reference", "reference-hybrid"]
 
-# (defect, scenario, expected verdict, extra run flags)
-CASES = [
-    ("resume_without_generation", "stop-the-world-storm", "deadlock", ["--cycles", "2"]),
-    ("suspend_ignores_exiting", "stop-the-world-storm", "deadlock", ["--cycles", "2"]),
-    ("free_record_while_suspended", "stop-the-world-storm", "deadlock", ["--cycles", "2"]),
-    ("drop_every_nth_signal", "stop-the-world-storm", "deadlock", ["--cycles", "2"]),
-    ("suspend_during_no_interrupt", "gc-callback-storm", "deadlock", ["--cycles", "2"]),
-    ("suspend_during_no_interrupt", "stop-the-world-storm", "invariant", ["--cycles", "2"]),
-    ("gc_skips_saved_registers", "gc-callback-storm", "invariant", ["--cycles", "2"]),
-    ("interrupt_during_exit", "interrupt-storm", "crash", ["--cycles", "2"]),
-    ("kill_keeps_locks", "kill-each-state", "deadlock", ["--cycles", "1"]),
-    ("deferred_gc_dropped", "without-gc-deferral", "invariant", ["--cycles", "1"]),
-]
 
-# Defects that now and then end in a crash inside the defective runtime code
-# before the hang they usually cause; the crash must be in that code:
-# - suspend_ignores_exiting signals a thread that exited; once it was joined,
-#   pthread_kill reads its released thread slot.
-# - suspend_during_no_interrupt stops a thread mid-allocation; the collector
-#   then takes its allocation buffer away and tl_gc_alloc reads NULL.
-# (defect, scenario) pairs that catch the defect under one policy only.
-PREEMPTIVE_ONLY = {
-    ("suspend_during_no_interrupt", "gc-callback-storm"): "the defect is a signal that stops a thread inside its "
-    "no-interrupt window; under the hybrid policy managed threads stop at safepoints and are signalled only after "
-    "the grace period, and an allocation's window ends long before that (stop-the-world-storm's window members "
-    "hold theirs past the grace period and catch it under both policies)",
-}
+def _catches():
+    """(defect, scenario, catch) for every `catches` entry the scenarios
+    declare (threadlab list --json): the scenarios own the table."""
+    doc = json.loads(subprocess.run([binary(), "list", "--json"], capture_output=True, text=True, check=True).stdout)
+    return [(c["defect"], s["name"], c) for s in doc["scenarios"] for c in s["catches"]]
 
-SOMETIMES_CRASH = {
-    "suspend_ignores_exiting": ("pthread_kill", "request_stop", "suspend_others"),
-    "suspend_during_no_interrupt": ("tl_gc_alloc", "allocate"),
-}
+
+CASES = _catches()
+
+
+def test_the_scenarios_declare_what_they_catch():
+    assert len(CASES) >= 10, CASES
+    assert {"deadlock", "invariant", "crash"} <= {c["verdict"] for _, _, c in CASES}
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
-@pytest.mark.parametrize("defect,scenario,verdict,flags", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_injected_defect_is_caught(lab, validate, adapter, defect, scenario, verdict, flags):
-    if (defect, scenario) in PREEMPTIVE_ONLY and adapter != "reference":
-        pytest.skip(PREEMPTIVE_ONLY[(defect, scenario)])
-    proc, doc = lab.run_json("run", scenario, "--adapter", adapter, "--timeout", "3", "--seed", "4", *flags,
-                             inject=defect)
+@pytest.mark.parametrize("defect,scenario,catch", CASES, ids=[f"{d}-{s}" for d, s, _ in CASES])
+def test_injected_defect_is_caught(lab, validate, adapter, defect, scenario, catch):
+    if catch["only_adapter"] and adapter != catch["only_adapter"]:
+        pytest.skip(catch["why_only"])
+    proc, doc = lab.run_json("run", scenario, "--adapter", adapter, "--timeout", "3", "--seed", "4",
+                             "--cycles", str(catch["cycles"]), inject=defect)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run = validate(doc)["runs"][0]
-    if run["verdict"] == "crash" and defect in SOMETIMES_CRASH:
+    if run["verdict"] == "crash" and catch["may_crash_in"]:
+        # A defect that now and then crashes inside its own code before the
+        # verdict it usually causes: the crash must be in that code.
         frames = run["evidence"]["crash"]["backtrace"]
-        assert any(name in f for f in frames for name in SOMETIMES_CRASH[defect]), run["evidence"]
+        assert any(name in f for f in frames for name in catch["may_crash_in"]), run["evidence"]
         return
-    assert run["verdict"] == verdict, run["reason"]
+    assert run["verdict"] == catch["verdict"], run["reason"]
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)

@@ -11,15 +11,15 @@ std::atomic<uint64_t> g_enabled{0};
 
 namespace {
 const char* const kNames[] = {
-#define X(name, what) #name,
+#define X(name, state, what) #name,
 #include "inject_points.def"
 #undef X
     nullptr};
-}
 
-int enable_list(const char* names) {
+// Parses `names` into *mask; TL_OK or the failure, with its message.
+int parse_list(const char* names, uint64_t* mask) {
+  *mask = 0;
   if (!names) return TL_OK;
-  uint64_t mask = 0;
   const char* p = names;
   while (*p) {
     const char* end = std::strchr(p, ',');
@@ -28,7 +28,10 @@ int enable_list(const char* names) {
       bool found = false;
       for (unsigned i = 0; i < kCount; ++i) {
         if (std::strlen(kNames[i]) == len && std::strncmp(kNames[i], p, len) == 0) {
-          mask |= uint64_t{1} << i;
+          if (kState[i] == State::planned)
+            return fail(TL_EINJECT, "'%.*s' is a planned injection point: no defect is behind it yet",
+                        static_cast<int>(len), p);
+          *mask |= uint64_t{1} << i;
           found = true;
         }
       }
@@ -39,8 +42,21 @@ int enable_list(const char* names) {
     if (!end) break;
     p = end + 1;
   }
-  if (mask && !TL_INJECTION_COMPILED)
+  if (*mask && !TL_INJECTION_COMPILED)
     return fail(TL_ENOTSUP, "this build has the injection points compiled out (release preset)");
+  return TL_OK;
+}
+
+}  // namespace
+
+int check_list(const char* names) {
+  uint64_t mask = 0;
+  return parse_list(names, &mask);
+}
+
+int enable_list(const char* names) {
+  uint64_t mask = 0;
+  if (int rc = parse_list(names, &mask); rc != TL_OK) return rc;
   g_enabled.fetch_or(mask);
   return TL_OK;
 }
@@ -49,4 +65,8 @@ int enable_list(const char* names) {
 
 extern "C" int tl_injection_compiled(void) { return TL_INJECTION_COMPILED; }
 extern "C" int tl_inject_enable(const char* names) { return tl::inject::enable_list(names); }
+// Validates like tl_inject_enable without enabling anything (for a harness
+// that refuses a bad THREADLAB_INJECT before it starts a run). Not yet in
+// runtime.h: the reference adapter declares it.
+extern "C" int tl_inject_check(const char* names) { return tl::inject::check_list(names); }
 extern "C" const char* const* tl_inject_names(void) { return tl::inject::kNames; }

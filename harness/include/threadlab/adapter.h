@@ -50,30 +50,59 @@ enum {
 #define TL_ADAPTER_DEFERRED 1
 
 /* ---- capabilities ---------------------------------------------------- */
-enum {
-  TL_CAP_SPAWN = 1u << 0,            /* spawn, join */
-  TL_CAP_FOREIGN_CALLBACK = 1u << 1, /* callback_enter/exit from threads the runtime did not create */
-  TL_CAP_KILL = 1u << 2,             /* kill a thread, unwinding it and releasing its locks */
-  TL_CAP_INTERRUPT = 1u << 3,        /* run a function on another thread at its next safe point */
-  TL_CAP_SUSPEND = 1u << 4,          /* suspend_all / resume_all (stop the world) */
-  TL_CAP_COLLECT = 1u << 5,          /* collect: a full garbage collection */
-  TL_CAP_FORK = 1u << 6,             /* fork_prepare / fork_parent / fork_child */
-  TL_CAP_LOCKS = 1u << 7,            /* lock_new/lock/unlock/lock_free with owners (wait_edges) */
-  TL_CAP_MAILBOXES = 1u << 8,        /* bounded mailboxes with blocking send/receive */
-  TL_CAP_FAULTS = 1u << 9,           /* provoke_fault: faults the runtime recovers from */
-  TL_CAP_COUNTERS = 1u << 10,        /* counters: the runtime's own ledger */
-  TL_CAP_INTEGRITY = 1u << 11,       /* check_integrity: canaries, registry consistency */
-  TL_CAP_VALUE_STACK = 1u << 12,     /* value_push/value_pop on a per-thread managed stack */
-  TL_CAP_THREAD_LIST = 1u << 13,     /* thread_list (record states for hang dumps) */
-  /* revision 2 */
-  TL_CAP_REGIONS = 1u << 14,         /* safepoint, foreign/blocking/no-interrupt regions */
-  TL_CAP_HEAP = 1u << 15,            /* alloc, is_live, without_gc scopes, heap_stats */
-  TL_CAP_CLEANUPS = 1u << 16,        /* cleanup_push/pop: handlers a kill or exit runs */
-  TL_CAP_KILL_BLOCKED = 1u << 17     /* with KILL: a thread blocked in a system call is ended too, within
-                                        the kill; without it such a kill may return TL_ADAPTER_ETIMEDOUT
-                                        and stay pending until the call returns */
-};
-#define TL_CAP_COUNT 18
+/* The one list of capabilities: X(NAME, name, bit, needs) per capability.
+ * TL_CAP_<NAME> is 1 << bit; `name` is what `threadlab list` and reports
+ * print (tl_cap_name); `needs` is the condition on an adapter table `a` the
+ * harness checks before it lists an adapter with the bit set (the
+ * operations the capability promises). A new capability is one line here. */
+#define TL_CAPABILITIES(X)                                                                        \
+  /* spawn, join */                                                                               \
+  X(SPAWN, spawn, 0, a->spawn && a->join && a->self)                                              \
+  /* callback_enter/exit from threads the runtime did not create */                               \
+  X(FOREIGN_CALLBACK, foreign_callback, 1, a->callback_enter && a->callback_exit)                 \
+  /* kill a thread, unwinding it and releasing its locks */                                       \
+  X(KILL, kill, 2, a->kill)                                                                       \
+  /* run a function on another thread at its next safe point */                                   \
+  X(INTERRUPT, interrupt, 3, a->interrupt)                                                        \
+  /* suspend_all / resume_all (stop the world) */                                                 \
+  X(SUSPEND, suspend, 4, a->suspend_all && a->resume_all)                                         \
+  /* collect: a full garbage collection */                                                        \
+  X(COLLECT, collect, 5, a->collect)                                                              \
+  /* fork_prepare / fork_parent / fork_child */                                                   \
+  X(FORK, fork, 6, a->fork_prepare && a->fork_parent && a->fork_child)                            \
+  /* lock_new/lock/unlock/lock_free with owners (wait_edges) */                                   \
+  X(LOCKS, locks, 7, a->lock_new && a->lock && a->unlock && a->lock_free && a->wait_edges)        \
+  /* bounded mailboxes with blocking send/receive */                                              \
+  X(MAILBOXES, mailboxes, 8,                                                                      \
+    a->mailbox_new && a->mailbox_send && a->mailbox_receive && a->mailbox_free)                   \
+  /* provoke_fault: faults the runtime recovers from */                                           \
+  X(FAULTS, faults, 9, a->provoke_fault)                                                          \
+  /* counters: the runtime's own ledger */                                                        \
+  X(COUNTERS, counters, 10, a->counters)                                                          \
+  /* check_integrity: canaries, registry consistency */                                           \
+  X(INTEGRITY, integrity, 11, a->check_integrity)                                                 \
+  /* value_push/value_pop on a per-thread managed stack */                                        \
+  X(VALUE_STACK, value_stack, 12, a->value_push && a->value_pop)                                  \
+  /* thread_list (record states for hang dumps) */                                                \
+  X(THREAD_LIST, thread_list, 13, a->thread_list)                                                 \
+  /* revision 2: safepoint, foreign/blocking/no-interrupt regions */                              \
+  X(REGIONS, regions, 14,                                                                         \
+    a->safepoint && a->foreign_begin && a->foreign_end && a->blocking_begin && a->blocking_end && \
+        a->no_interrupt_begin && a->no_interrupt_end)                                             \
+  /* alloc, is_live, without_gc scopes, heap_stats */                                             \
+  X(HEAP, heap, 15, a->alloc && a->is_live && a->without_gc_begin && a->without_gc_end && a->heap_stats) \
+  /* cleanup_push/pop: handlers a kill or exit runs */                                            \
+  X(CLEANUPS, cleanups, 16, a->cleanup_push && a->cleanup_pop)                                    \
+  /* with KILL: a thread blocked in a system call is ended too, within the kill; without it such  \
+     a kill may return TL_ADAPTER_ETIMEDOUT and stay pending until the call returns */            \
+  X(KILL_BLOCKED, kill_blocked, 17, (a->caps & TL_CAP_KILL))
+
+#define TL_CAP_ENUM_(NAME, name, bit, needs) TL_CAP_##NAME = 1u << (bit),
+enum { TL_CAPABILITIES(TL_CAP_ENUM_) };
+#undef TL_CAP_ENUM_
+#define TL_CAP_ONE_(NAME, name, bit, needs) +1
+enum { TL_CAP_COUNT = 0 TL_CAPABILITIES(TL_CAP_ONE_) };
+#undef TL_CAP_ONE_
 /* Name of one capability bit ("spawn", "foreign_callback", ...), or NULL. */
 const char *tl_cap_name(uint64_t bit);
 

@@ -1,9 +1,18 @@
-// threadlab scenario API (C++).
+// threadlab scenario API (C++20).
 //
-// A scenario is one file in scenarios/ defining a `threadlab::Scenario` and
-// listed in scenarios/list.def. It drives a runtime only through the adapter
-// (ctx.rt), in lifecycles: setup once, `cycle` N times, teardown once. The
-// harness samples every leak counter after each cycle and checks integrity.
+// A scenario is one file in scenarios/ that registers a `threadlab::Scenario`
+// with a file-scope `RegisterScenario` object, declared by name:
+//
+//   const threadlab::RegisterScenario registered{{
+//       .name = "my-scenario", .tags = {"threads"}, .caps = TL_CAP_SPAWN,
+//       .description = "...", .defaults = {.threads = 4, .cycles = 20},
+//       .cycle = cycle,
+//       .catches = {{.defect = "kill_keeps_locks", .verdict = Verdict::Deadlock}}}};
+//
+// It drives a runtime only through the adapter, in lifecycles: setup once,
+// `cycle` N times, teardown once. The harness samples every leak counter
+// after each cycle and checks integrity. This header and adapter.h are all a
+// scenario sees: no runtime header, no harness internals.
 //
 // Invariants:
 //   - A scenario declares every capability it uses in `caps`; the harness
@@ -12,6 +21,8 @@
 //     the last cycle run. Findings are thread-safe to report.
 //   - `cycle` returns with every thread it started joined, so the process is
 //     back in its steady state and the probes measure leaks, not work.
+//   - Scenario names are unique; all_scenarios() lists them sorted by name,
+//     whatever order the linker ran the registrations in.
 #pragma once
 
 #include <threadlab/adapter.h>
@@ -36,12 +47,71 @@ struct Params {
   uint64_t seed = 1;
 };
 
+class Context;
+
+// Adapter operations that check their own status: on failure each records a
+// `fail` finding naming the operation (and the adapter's last_error) and
+// returns false. Reached as ctx.call.<operation>(...); ctx.call.as("why")
+// adds a note to the name ("lock (the killed thread's lock) failed ...").
+class CheckedCalls {
+ public:
+  explicit CheckedCalls(Context& ctx, const char* note = nullptr) : ctx_(&ctx), note_(note) {}
+  CheckedCalls as(const char* note) const { return CheckedCalls(*ctx_, note); }
+
+#define TL_CHECKED(op, params, args) \
+  bool op params const { return check(rt()->op args, #op); }
+  TL_CHECKED(spawn, (const char* name, tl_adapter_fn fn, void* arg, tl_adapter_thread_id* out), (name, fn, arg, out))
+  TL_CHECKED(join, (tl_adapter_thread_id id), (id))
+  TL_CHECKED(callback_enter, (), ())
+  TL_CHECKED(callback_exit, (), ())
+  TL_CHECKED(kill, (tl_adapter_thread_id id), (id))
+  TL_CHECKED(interrupt, (tl_adapter_thread_id id, tl_adapter_fn fn, void* arg), (id, fn, arg))
+  TL_CHECKED(resume_all, (), ())
+  TL_CHECKED(lock_new, (const char* name, tl_adapter_handle* out), (name, out))
+  TL_CHECKED(lock, (tl_adapter_handle h), (h))
+  TL_CHECKED(unlock, (tl_adapter_handle h), (h))
+  TL_CHECKED(lock_free, (tl_adapter_handle h), (h))
+  TL_CHECKED(mailbox_new, (size_t capacity, tl_adapter_handle* out), (capacity, out))
+  TL_CHECKED(mailbox_send, (tl_adapter_handle box, uint64_t word), (box, word))
+  TL_CHECKED(mailbox_receive, (tl_adapter_handle box, uint64_t* word), (box, word))
+  TL_CHECKED(mailbox_free, (tl_adapter_handle box), (box))
+  TL_CHECKED(value_push, (uintptr_t word), (word))
+  TL_CHECKED(value_pop, (uintptr_t* word), (word))
+  TL_CHECKED(counters, (tl_adapter_counter* out, size_t cap, size_t* count), (out, cap, count))
+  TL_CHECKED(thread_list, (tl_adapter_thread* out, size_t cap, size_t* count), (out, cap, count))
+  TL_CHECKED(kill_report, (tl_adapter_kill_report* out), (out))
+  TL_CHECKED(safepoint, (), ())
+  TL_CHECKED(foreign_begin, (), ())
+  TL_CHECKED(foreign_end, (), ())
+  TL_CHECKED(blocking_begin, (), ())
+  TL_CHECKED(blocking_end, (), ())
+  TL_CHECKED(no_interrupt_begin, (), ())
+  TL_CHECKED(no_interrupt_end, (), ())
+  TL_CHECKED(without_gc_begin, (), ())
+  TL_CHECKED(without_gc_end, (), ())
+  TL_CHECKED(heap_stats, (tl_adapter_heap_stats* out), (out))
+  TL_CHECKED(cleanup_push, (tl_adapter_fn fn, void* arg), (fn, arg))
+  TL_CHECKED(cleanup_pop, (int run), (run))
+#undef TL_CHECKED
+  // A full collection; TL_ADAPTER_DEFERRED counts as success (*deferred
+  // says which, when given); a collection that could not stop the world
+  // (TL_ADAPTER_ETIMEDOUT) is a `deadlock` finding with last_error.
+  bool collect(bool* deferred = nullptr) const;
+
+ private:
+  const tl_adapter* rt() const;
+  bool check(int rc, const char* op) const;
+  Context* ctx_;
+  const char* note_;
+};
+
 class Context {
  public:
   virtual ~Context() = default;
   const tl_adapter* rt = nullptr;
   Params params;
   int cycle_index = 0;
+  CheckedCalls call{*this};
 
   // Record a finding. `thread` and `address` are 0 when unknown.
   virtual void finding(Verdict v, const std::string& what, uint64_t thread = 0,
@@ -51,24 +121,49 @@ class Context {
   // stream i+1 for worker i).
   virtual uint64_t random(uint64_t stream) = 0;
   // Check an adapter status; on failure record a `fail` finding naming the
-  // call and the adapter's last_error. Returns true when rc == OK.
+  // call and the adapter's last_error. Returns true when rc == OK. Prefer
+  // ctx.call, which names the call itself.
   bool ok(int rc, const char* call);
+};
+
+// A defect this scenario catches when it is injected (THREADLAB_INJECT on
+// the reference runtime): the verdict class it ends in. Read by pytest and
+// `threadlab selftest` through `threadlab list --json`.
+struct Catch {
+  const char* defect;                // injection point name
+  Verdict verdict;                   // the run's verdict with it injected
+  int cycles = 2;                    // cycles that suffice to catch it
+  const char* only_adapter = nullptr;  // caught under this adapter only ...
+  const char* why_only = nullptr;      // ... and why not under the others
+  // Functions a crash must be inside when the defect sometimes crashes in
+  // its own code before the verdict above shows (empty: never).
+  std::vector<std::string> may_crash_in = {};
 };
 
 struct Scenario {
   const char* name;
   std::vector<std::string> tags;
-  uint64_t caps;             // TL_CAP_* the scenario needs
-  const char* description;   // one paragraph: the bug class it guards against
-  Params defaults;
-  Verdict expected;          // on the reference runtime without injection
-  int timeout_s;             // per run; --timeout overrides
-  void (*setup)(Context&);   // may be null
-  void (*cycle)(Context&);   // required
-  void (*teardown)(Context&);// may be null
+  uint64_t caps = 0;                   // TL_CAP_* the scenario needs
+  const char* description;             // one paragraph: the bug class it guards against
+  Params defaults = {};
+  Verdict expected = Verdict::Pass;    // on the reference runtime without injection
+  int timeout_s = 30;                  // per run; --timeout overrides
+  void (*setup)(Context&) = nullptr;
+  void (*cycle)(Context&) = nullptr;   // required
+  void (*teardown)(Context&) = nullptr;
+  std::vector<Catch> catches = {};
 };
 
-// Every scenario listed in scenarios/list.def, in that order.
+// Registers its scenario with the harness during static initialisation.
+// Scenario files are linked as objects (never through an archive a linker
+// may skip), so every registration runs.
+class RegisterScenario {
+ public:
+  explicit RegisterScenario(Scenario s);
+  const Scenario scenario;
+};
+
+// Every registered scenario, sorted by name.
 const std::vector<const Scenario*>& all_scenarios();
 const Scenario* find_scenario(const std::string& name);
 

@@ -18,4 +18,8 @@ const tl_adapter* find_adapter(const std::string& name);
 std::string adapter_problem(const tl_adapter* a);
 // Names of the bits set in caps, comma-separated.
 std::string cap_names(uint64_t caps);
+// Why THREADLAB_INJECT cannot be honoured (unknown or planned point,
+// injection compiled out), naming the point; "" if unset or fine
+// (reference_inject.cpp).
+std::string inject_env_problem();
 }  // namespace threadlab

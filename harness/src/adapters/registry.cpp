@@ -34,27 +34,9 @@ std::string adapter_problem(const tl_adapter* a) {
   if (!a->name || !*a->name) return "no name";
   if (!a->init) return "no init operation";
   struct Need { uint64_t cap; bool ok; };
-  const Need needs[] = {
-      {TL_CAP_SPAWN, a->spawn && a->join && a->self},
-      {TL_CAP_FOREIGN_CALLBACK, a->callback_enter && a->callback_exit},
-      {TL_CAP_KILL, a->kill != nullptr},
-      {TL_CAP_INTERRUPT, a->interrupt != nullptr},
-      {TL_CAP_SUSPEND, a->suspend_all && a->resume_all},
-      {TL_CAP_COLLECT, a->collect != nullptr},
-      {TL_CAP_FORK, a->fork_prepare && a->fork_parent && a->fork_child},
-      {TL_CAP_LOCKS, a->lock_new && a->lock && a->unlock && a->lock_free && a->wait_edges},
-      {TL_CAP_MAILBOXES, a->mailbox_new && a->mailbox_send && a->mailbox_receive && a->mailbox_free},
-      {TL_CAP_FAULTS, a->provoke_fault != nullptr},
-      {TL_CAP_COUNTERS, a->counters != nullptr},
-      {TL_CAP_INTEGRITY, a->check_integrity != nullptr},
-      {TL_CAP_VALUE_STACK, a->value_push && a->value_pop},
-      {TL_CAP_THREAD_LIST, a->thread_list != nullptr},
-      {TL_CAP_REGIONS, a->safepoint && a->foreign_begin && a->foreign_end && a->blocking_begin && a->blocking_end &&
-                           a->no_interrupt_begin && a->no_interrupt_end},
-      {TL_CAP_HEAP, a->alloc && a->is_live && a->without_gc_begin && a->without_gc_end && a->heap_stats},
-      {TL_CAP_CLEANUPS, a->cleanup_push && a->cleanup_pop},
-      {TL_CAP_KILL_BLOCKED, (a->caps & TL_CAP_KILL) != 0},
-  };
+#define TL_NEED_(NAME, name, bit, needs) {TL_CAP_##NAME, static_cast<bool>(needs)},
+  const Need needs[] = {TL_CAPABILITIES(TL_NEED_)};
+#undef TL_NEED_
   for (auto& n : needs)
     if ((a->caps & n.cap) && !n.ok)
       return fmt::format("capability '{}' is set but its operations are missing", tl_cap_name(n.cap));
@@ -96,24 +78,10 @@ std::string cap_names(uint64_t caps) {
 
 extern "C" const char* tl_cap_name(uint64_t bit) {
   switch (bit) {
-    case TL_CAP_SPAWN: return "spawn";
-    case TL_CAP_FOREIGN_CALLBACK: return "foreign_callback";
-    case TL_CAP_KILL: return "kill";
-    case TL_CAP_INTERRUPT: return "interrupt";
-    case TL_CAP_SUSPEND: return "suspend";
-    case TL_CAP_COLLECT: return "collect";
-    case TL_CAP_FORK: return "fork";
-    case TL_CAP_LOCKS: return "locks";
-    case TL_CAP_MAILBOXES: return "mailboxes";
-    case TL_CAP_FAULTS: return "faults";
-    case TL_CAP_COUNTERS: return "counters";
-    case TL_CAP_INTEGRITY: return "integrity";
-    case TL_CAP_VALUE_STACK: return "value_stack";
-    case TL_CAP_THREAD_LIST: return "thread_list";
-    case TL_CAP_REGIONS: return "regions";
-    case TL_CAP_HEAP: return "heap";
-    case TL_CAP_CLEANUPS: return "cleanups";
-    case TL_CAP_KILL_BLOCKED: return "kill_blocked";
+#define TL_CAP_CASE_(NAME, name, bit, needs) \
+  case TL_CAP_##NAME: return #name;
+    TL_CAPABILITIES(TL_CAP_CASE_)
+#undef TL_CAP_CASE_
     default: return nullptr;
   }
 }

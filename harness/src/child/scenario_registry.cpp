@@ -1,25 +1,48 @@
-// scenario_registry.cpp — the list of scenarios (scenarios/list.def), verdict
-// names and ranks, and the Context helpers every scenario shares.
+// scenario_registry.cpp — the scenarios registered by their own files
+// (RegisterScenario), verdict names and ranks, and the Context helpers every
+// scenario shares.
 //
-// Invariant: scenarios are listed explicitly, not registered by static
-// constructors, so no linker ever drops one silently.
+// Invariants:
+//   - The harness names no scenario: each scenario file registers itself
+//     during static initialisation, and the build links scenario files as
+//     objects, so none is dropped (scenarios/CMakeLists.txt).
+//   - Registration only appends; all_scenarios() is first called from main,
+//     after static initialisation, and sorts by name once.
+//   - A name registered twice ends the process with a message at start-up,
+//     before any scenario runs.
 #include <threadlab/scenario.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
 
 namespace threadlab {
+namespace {
+std::vector<const Scenario*>& registered() {
+  static std::vector<const Scenario*> all;
+  return all;
+}
+}  // namespace
 
-#define S(ident) extern const Scenario ident;
-#include "list.def"
-#undef S
+RegisterScenario::RegisterScenario(Scenario s) : scenario(std::move(s)) {
+  for (const Scenario* other : registered())
+    if (std::strcmp(other->name, scenario.name) == 0) {
+      std::fprintf(stderr, "threadlab: scenario '%s' is registered twice\n", scenario.name);
+      std::exit(2);
+    }
+  registered().push_back(&scenario);
+}
 
 const std::vector<const Scenario*>& all_scenarios() {
-  static const std::vector<const Scenario*> all = {
-#define S(ident) &(ident),
-#include "list.def"
-#undef S
-  };
-  return all;
+  static const std::vector<const Scenario*> sorted = [] {
+    auto all = registered();
+    std::sort(all.begin(), all.end(), [](const Scenario* a, const Scenario* b) { return std::strcmp(a->name, b->name) < 0; });
+    return all;
+  }();
+  return sorted;
 }
 
 const Scenario* find_scenario(const std::string& name) {
@@ -47,6 +70,24 @@ bool Context::ok(int rc, const char* call) {
   const char* why = rt && rt->last_error ? rt->last_error() : "";
   finding(Verdict::Fail, fmt::format("{} failed with status {}: {}", call, rc, why ? why : ""));
   return false;
+}
+
+const tl_adapter* CheckedCalls::rt() const { return ctx_->rt; }
+
+bool CheckedCalls::check(int rc, const char* op) const {
+  if (rc == TL_ADAPTER_OK) return true;
+  return ctx_->ok(rc, note_ ? fmt::format("{} ({})", op, note_).c_str() : op);
+}
+
+bool CheckedCalls::collect(bool* deferred) const {
+  const int rc = rt()->collect();
+  if (deferred) *deferred = rc == TL_ADAPTER_DEFERRED;
+  if (rc == TL_ADAPTER_ETIMEDOUT) {  // the world could not be stopped
+    const char* why = rt()->last_error ? rt()->last_error() : "";
+    ctx_->finding(Verdict::Deadlock, fmt::format("collect could not stop the world: {}", why ? why : ""));
+    return false;
+  }
+  return rc == TL_ADAPTER_DEFERRED || check(rc, "collect");
 }
 
 }  // namespace threadlab

@@ -19,6 +19,7 @@
 namespace threadlab {
 
 int verb_leaks(const LeaksOptions& o) {
+  if (auto p = inject_env_problem(); !p.empty()) return usage_error(p);
   const Scenario* s = find_scenario(o.scenario);
   if (!s) return usage_error(fmt::format("unknown scenario '{}' (threadlab list shows them)", o.scenario));
   const tl_adapter* rt = find_adapter(o.adapter);

@@ -1,5 +1,6 @@
 // verb_list.cpp — `threadlab list`: scenarios with tags, capabilities,
-// parameters and descriptions; adapters with their capabilities.
+// parameters, descriptions and the injected defects each catches (--json);
+// adapters with their capabilities.
 #include <threadlab/scenario.h>
 
 #include <fmt/format.h>
@@ -12,7 +13,15 @@ namespace threadlab {
 
 int verb_list(bool json) {
   nlohmann::json out = {{"scenarios", nlohmann::json::array()}, {"adapters", nlohmann::json::array()}};
-  for (auto* s : all_scenarios())
+  for (auto* s : all_scenarios()) {
+    nlohmann::json catches = nlohmann::json::array();
+    for (const Catch& c : s->catches)
+      catches.push_back({{"defect", c.defect},
+                         {"verdict", verdict_name(c.verdict)},
+                         {"cycles", c.cycles},
+                         {"only_adapter", c.only_adapter ? nlohmann::json(c.only_adapter) : nlohmann::json(nullptr)},
+                         {"why_only", c.why_only ? c.why_only : ""},
+                         {"may_crash_in", c.may_crash_in}});
     out["scenarios"].push_back({{"name", s->name},
                                 {"tags", s->tags},
                                 {"caps", cap_names(s->caps)},
@@ -23,7 +32,9 @@ int verb_list(bool json) {
                                  {{"threads", s->defaults.threads},
                                   {"iterations", s->defaults.iterations},
                                   {"cycles", s->defaults.cycles},
-                                  {"warmup", s->defaults.warmup}}}});
+                                  {"warmup", s->defaults.warmup}}},
+                                {"catches", catches}});
+  }
   for (auto* a : all_adapters())
     out["adapters"].push_back({{"name", a->name ? a->name : "?"},
                                {"description", a->description ? a->description : ""},

@@ -39,6 +39,7 @@ void mkdir_p(const std::string& dir) {
 }  // namespace
 
 int verb_run(const RunOptions& o) {
+  if (auto p = inject_env_problem(); !p.empty()) return usage_error(p);
   const tl_adapter* rt = find_adapter(o.adapter);
   if (!rt) return usage_error(fmt::format("unknown adapter '{}' (threadlab list shows them)", o.adapter));
   if (auto p = adapter_problem(rt); !p.empty()) return usage_error(fmt::format("adapter '{}' is unusable: {}", o.adapter, p));
