@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
 #include <atomic>
 #include <cstring>
@@ -260,6 +261,7 @@ TEST(Adoption, ForeignThreadsThatNeverCallBackCostNothing) {
 
 TEST(Adoption, SpawnedThreadCallbacksNestWithoutAdopting) {
   static std::atomic<int> rc{-100};
+  rc = -100;  // static: set again for --gtest_repeat
   tl_counters before = counters();
   tl_thread_id id = 0;
   ASSERT_EQ(tl_spawn("nest", [](void*) {
@@ -287,6 +289,8 @@ TEST(Adoption, OffMeansAClearErrorAndNoRecord) {
 
 TEST(Adoption, AsyncSignalsAreBlockedWhileAdopting) {
   static std::atomic<int> observed{0}, blocked{0};
+  observed = 0;  // static: set again for --gtest_repeat
+  blocked = 0;  // static: set again for --gtest_repeat
   tl::g_adoption_observer = [](tl::Record*) {
     sigset_t cur;
     pthread_sigmask(SIG_BLOCK, nullptr, &cur);
@@ -316,7 +320,10 @@ TEST(Adoption, RecordOutlivesOtherKeyDestructors) {
   // the thread's record (the runtime's key destructor re-arms itself).
   static pthread_key_t late_key;
   static std::atomic<int> late_rc{-100};
+  late_rc = -100;  // static: set again for --gtest_repeat
   static std::atomic<tl_thread_id> late_id{0}, early_id{0};
+  late_id = 0;  // static: set again for --gtest_repeat
+  early_id = 0;  // static: set again for --gtest_repeat
   pthread_key_create(&late_key, [](void*) {
     late_rc = tl_callback_enter();
     late_id = tl_self();
@@ -389,4 +396,42 @@ TEST(Adoption, StormWhileOthersSpawnAndExit) {
   EXPECT_EQ(errors.load(), 0);
   tl_violation v[8];
   EXPECT_EQ(tl_check_integrity(v, 8), 0) << v[0].what;
+}
+
+TEST(Adoption, AStopDoesNotWaitForAnAdoptionInProgress) {
+  // Adoption allocates (record, stacks, pthread_getattr_np) and may wait
+  // for malloc behind threads that hammer it; a stopper must not wait for
+  // it (stop-the-world-storm hung at 8 threads when it did). The observer
+  // holds an adoption at its allocation step while the world stops.
+  static std::atomic<int> phase{0};
+  phase = 0;  // static: set again for --gtest_repeat
+  tl::g_adoption_observer = [](tl::Record*) {
+    int idle = 0;  // only the first adoption is held
+    if (!phase.compare_exchange_strong(idle, 1)) return;
+    while (phase.load() == 1) std::this_thread::yield();
+  };
+  std::thread adopter([] {
+    if (tl_callback_enter() == TL_OK) tl_callback_exit();
+  });
+  while (phase.load() != 1) std::this_thread::yield();
+  static std::atomic<int> rc{-100};
+  rc = -100;
+  pthread_t stopper;
+  ASSERT_EQ(pthread_create(&stopper, nullptr, [](void*) -> void* {
+    if (tl_callback_enter() != TL_OK) return nullptr;
+    rc = tl_suspend_others();
+    if (rc == TL_OK) tl_resume_others();
+    tl_callback_exit();
+    return nullptr;
+  }, nullptr), 0);
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += 20;
+  const bool stopped_in_time = pthread_timedjoin_np(stopper, nullptr, &ts) == 0;
+  phase = 2;  // let the adoption finish either way
+  adopter.join();
+  if (!stopped_in_time) pthread_join(stopper, nullptr);
+  tl::g_adoption_observer = nullptr;
+  ASSERT_TRUE(stopped_in_time) << "the stop waited for the adoption";
+  EXPECT_EQ(rc.load(), TL_OK) << tl_last_error();
 }

@@ -41,6 +41,7 @@ TEST(Interrupt, RunsOnTheTargetAtItsNextSafepoint) {
   ASSERT_EQ(tl_spawn("target", poll_loop, &s, &id), TL_OK);
   while (!s.running.load()) std::this_thread::yield();
   static std::atomic<tl_thread_id> ran_on{0};
+  ran_on = 0;  // static: set again for --gtest_repeat
   ASSERT_EQ(tl_interrupt(id, [](void*) { ran_on = tl_self(); }, nullptr), TL_OK);
   while (ran_on.load() == 0) std::this_thread::yield();
   EXPECT_EQ(ran_on.load(), id);
@@ -105,6 +106,7 @@ TEST(Interrupt, NeverDeliveredDuringTeardown) {
   // Queue interrupts on adopted threads that exit without another safe
   // point: teardown drops them instead of running them on retired stacks.
   static std::atomic<int> ran{0};
+  ran = 0;  // static: set again for --gtest_repeat
   for (int i = 0; i < 50; ++i) {
     std::atomic<tl_thread_id> id{0};
     std::atomic<bool> queued{false};
@@ -124,6 +126,7 @@ TEST(Interrupt, NeverDeliveredDuringTeardown) {
 
 TEST(Kill, UnwindsCleanupsReleasesLocksAndEnds) {
   static tl_lock lock = TL_LOCK_INIT;
+  lock = tl_lock TL_LOCK_INIT;  // static: fresh for --gtest_repeat
   static Spinner s;
   g_order.clear();
   g_cleanups = 0;
@@ -156,7 +159,9 @@ TEST(Kill, ABlockedForeignCallIsEndedHardAndTheReportSaysSo) {
   static int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   static std::atomic<bool> in_read{false};
+  in_read = false;  // static: set again for --gtest_repeat
   static tl_lock lock = TL_LOCK_INIT;
+  lock = tl_lock TL_LOCK_INIT;  // static: fresh for --gtest_repeat
   g_cleanups = 0;
   tl_thread_id id;
   ASSERT_EQ(tl_spawn("stuck", [](void*) {
@@ -200,7 +205,9 @@ TEST(Kill, ABlockedForeignCallIsEndedHardAndTheReportSaysSo) {
 
 TEST(Kill, AThreadWaitingOnALockIsKilledAndTheLockStaysConsistent) {
   static tl_lock lock = TL_LOCK_INIT;
+  lock = tl_lock TL_LOCK_INIT;  // static: fresh for --gtest_repeat
   static std::atomic<bool> waiting{false};
+  waiting = false;  // static: set again for --gtest_repeat
   ASSERT_EQ(tl_lock_acquire(&lock), TL_OK);
   tl_thread_id id;
   ASSERT_EQ(tl_spawn("waiter", [](void*) {
@@ -228,6 +235,7 @@ TEST(Kill, AThreadWaitingOnALockIsKilledAndTheLockStaysConsistent) {
 TEST(Kill, DuringCreationTakesEffectBeforeAnyManagedCode) {
   for (int i = 0; i < 20; ++i) {
     static std::atomic<int> body_ran{0};
+    body_ran = 0;  // static: set again for --gtest_repeat
     tl_thread_id id;
     ASSERT_EQ(tl_spawn("newborn", [](void*) { body_ran.fetch_add(1); }, nullptr, &id), TL_OK);
     tl_kill_report rep;

@@ -87,6 +87,7 @@ TEST(Threads, ListShowsNameStateAndFlags) {
 
 TEST(Threads, ExitEndsTheThreadEarly) {
   static std::atomic<bool> after_exit{false};
+  after_exit = false;  // static: set again for --gtest_repeat
   tl_thread_id id = 0;
   ASSERT_EQ(tl_spawn("exiter", [](void*) { tl_exit(); after_exit = true; }, nullptr, &id), TL_OK);
   ASSERT_EQ(tl_join(id), TL_OK);
@@ -96,6 +97,7 @@ TEST(Threads, ExitEndsTheThreadEarly) {
 #if defined(__linux__)
 TEST(Threads, ListedKernelTidIsTheThreadsOwn) {
   static std::atomic<long> own{0};
+  own = 0;  // static: set again for --gtest_repeat
   Gate g;
   tl_thread_id id = 0;
   ASSERT_EQ(tl_spawn("tid", [](void* p) {
@@ -117,6 +119,8 @@ TEST(Threads, RunsWithTheSpawnersMaskAfterExitToo) {
   // key destructor sees it.
   static pthread_key_t late_key;
   static std::atomic<int> in_fn{-1}, at_exit{-1};
+  in_fn = -1;  // static: set again for --gtest_repeat
+  at_exit = -1;  // static: set again for --gtest_repeat
   ASSERT_EQ(pthread_key_create(&late_key, [](void*) { at_exit = mask_is(SIGUSR2, SIGUSR1); }), 0);
   sigset_t usr2, old;
   sigemptyset(&usr2);
@@ -152,6 +156,7 @@ TEST(Threads, NoFixedCapOnLiveThreads) {
 
 TEST(ThreadErrors, JoinSelfIsDeadlock) {
   static std::atomic<int> rc{1};
+  rc = 1;  // static: set again for --gtest_repeat
   tl_thread_id id = 0;
   ASSERT_EQ(tl_spawn("self-joiner", [](void*) { rc = tl_join(tl_self()); }, nullptr, &id), TL_OK);
   ASSERT_EQ(tl_join(id), TL_OK);
@@ -256,3 +261,52 @@ TEST(ThreadErrorsDeathTest, RealAddressSpaceLimit) {
       ::testing::ExitedWithCode(0), "refused after [0-9]+ threads");
 }
 #endif
+
+// ---- what the thread holding the world stopped may call (issue 9, bug 6) --
+
+TEST(Stopper, MayNeitherSpawnNorJoinAndTheNextStopStillWorks) {
+  Gate g;
+  tl_thread_id other = 0;
+  ASSERT_EQ(tl_spawn("other", wait_gate, &g, &other), TL_OK);
+  while (g.arrived.load() == 0) std::this_thread::yield();
+  ASSERT_EQ(tl_suspend_others(), TL_OK) << tl_last_error();
+  tl_thread_id id = 0;
+  EXPECT_EQ(tl_spawn("from-stopper", count_fn, nullptr, &id), TL_EDEADLK);
+  EXPECT_NE(std::strstr(tl_last_error(), "holds the world stopped"), nullptr) << tl_last_error();
+  EXPECT_EQ(tl_join(other), TL_EDEADLK);  // `other` is stopped: the join would never return
+  EXPECT_NE(std::strstr(tl_last_error(), "holds the world stopped"), nullptr) << tl_last_error();
+  ASSERT_EQ(tl_resume_others(), TL_OK);
+  // The refused calls left the stop's own lock alone: the next stop (which
+  // hung on it when a spawn by the stopper released it) works.
+  std::atomic<int> rc{-100};
+  std::thread stopper([&] {
+    if (tl_callback_enter() != TL_OK) return;
+    rc = tl_suspend_others();
+    if (rc == TL_OK) tl_resume_others();
+    tl_callback_exit();
+  });
+  stopper.join();
+  EXPECT_EQ(rc.load(), TL_OK) << tl_last_error();
+  g.open = true;
+  EXPECT_EQ(tl_join(other), TL_OK);
+}
+
+TEST(ThreadErrors, JoiningAnAdoptedOrTheInitialThreadIsEINVAL) {
+  const tl_thread_id initial = tl_self();
+  std::atomic<tl_thread_id> adopted{0};
+  std::atomic<int> join_initial{-100};
+  std::atomic<bool> release{false};
+  std::thread foreign([&] {
+    ASSERT_EQ(tl_callback_enter(), TL_OK);
+    adopted = tl_self();
+    join_initial = tl_join(initial);
+    ASSERT_EQ(tl_callback_exit(), TL_OK);
+    while (!release.load()) std::this_thread::yield();
+  });
+  while (adopted.load() == 0 || join_initial.load() == -100) std::this_thread::yield();
+  EXPECT_EQ(join_initial.load(), TL_EINVAL);
+  EXPECT_EQ(tl_join(adopted.load()), TL_EINVAL);
+  EXPECT_NE(std::strstr(tl_last_error(), "not spawned by the runtime"), nullptr) << tl_last_error();
+  release = true;
+  foreign.join();
+}
