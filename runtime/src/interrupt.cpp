@@ -6,6 +6,7 @@
 #include "globals.h"
 #include "record.h"
 #include "registry.h"
+#include "world.h"
 #include "status.h"
 
 namespace tl {
@@ -47,6 +48,8 @@ using namespace tl;
 extern "C" int tl_interrupt(tl_thread_id target, void (*fn)(void*), void* arg) {
   TL_REQUIRE_INIT();
   if (!fn) return fail(TL_EINVAL, "tl_interrupt: fn is NULL");
+  if (world::caller_is_stopper())
+    return fail(TL_EDEADLK, "tl_interrupt: the calling thread holds the world stopped (the request is allocated); interrupt after tl_resume_others");
   auto* node = new (std::nothrow) InterruptNode{nullptr, fn, arg};
   if (!node) return fail(TL_ENOMEM, "tl_interrupt: no memory for the request");
   registry().lock();

@@ -14,6 +14,7 @@
 #include "os.h"
 #include "record.h"
 #include "registry.h"
+#include "world.h"
 #include "status.h"
 #include "suspend_mech.h"
 
@@ -131,6 +132,8 @@ extern "C" int tl_kill(tl_thread_id target, unsigned timeout_ms, tl_kill_report*
   TL_REQUIRE_INIT();
   Record* self = current_record();
   if (self && self->id == target) return fail(TL_EINVAL, "tl_kill: thread %llu cannot kill itself (use tl_exit)", static_cast<unsigned long long>(target));
+  if (world::caller_is_stopper())
+    return fail(TL_EDEADLK, "tl_kill: the calling thread holds the world stopped (its target cannot run to its kill); kill after tl_resume_others");
   registry().lock();
   Record* r = registry().find_by_id_locked(target);
   if (!r) {

@@ -150,6 +150,8 @@ extern "C" int tl_get_counters(tl_counters* out) {
 
 extern "C" int tl_trim(void) {
   TL_REQUIRE_INIT();
+  if (world::caller_is_stopper())
+    return fail(TL_EDEADLK, "tl_trim: the calling thread holds the world stopped (trimming frees memory); trim after tl_resume_others");
   registry().reap();
   slots_trim();
   adopt_cache_trim();

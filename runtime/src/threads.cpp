@@ -87,7 +87,7 @@ using namespace tl;
 extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_id* out) {
   TL_REQUIRE_INIT();
   if (!fn) return fail(TL_EINVAL, "tl_spawn: fn is NULL");
-  if (Record* self = current_record(); self && world::stopper() == self)
+  if (world::caller_is_stopper())
     return fail(TL_EDEADLK, "tl_spawn: the calling thread holds the world stopped; spawn after tl_resume_others");
   Slot* s = slot_acquire();
   if (!s)
@@ -140,7 +140,7 @@ extern "C" int tl_join(tl_thread_id id) {
   TL_REQUIRE_INIT();
   Record* self = current_record();
   if (self && self->id == id) return fail(TL_EDEADLK, "tl_join: thread %llu cannot join itself", static_cast<unsigned long long>(id));
-  if (self && world::stopper() == self)
+  if (world::caller_is_stopper())
     return fail(TL_EDEADLK, "tl_join: the calling thread holds the world stopped; join after tl_resume_others");
   registry().lock();
   Record* r = registry().find_by_id_locked(id);

@@ -187,6 +187,10 @@ void end_stop_of_exiting(Record* r) {
 
 bool stopped() { return g_stopper.load(std::memory_order_acquire) != nullptr; }
 Record* stopper() { return g_stopper.load(std::memory_order_acquire); }
+bool caller_is_stopper() {
+  Record* self = current_record();
+  return self && g_stopper.load(std::memory_order_acquire) == self;
+}
 uint64_t stop_gen() { return g_stop_gen.load(std::memory_order_acquire); }
 uint32_t* resume_word() { return &g_resume_word; }
 uint64_t resume_gen() { return g_resume_gen.load(std::memory_order_seq_cst); }

@@ -59,6 +59,11 @@ int suspend_others();
 int resume_others();
 bool stopped();
 Record* stopper();
+// True when the calling thread holds the world stopped. Calls that allocate
+// or free, or wait for another thread (spawn, join, kill, interrupt, trim),
+// refuse such a caller with TL_EDEADLK: a stopped thread may hold the
+// allocator's lock, and the thread waited for cannot run.
+bool caller_is_stopper();
 
 // Called by a target (not in a signal handler) to stop itself: save
 // registers and sp, acknowledge, and wait for the resume.

@@ -275,6 +275,10 @@ TEST(Stopper, MayNeitherSpawnNorJoinAndTheNextStopStillWorks) {
   EXPECT_NE(std::strstr(tl_last_error(), "holds the world stopped"), nullptr) << tl_last_error();
   EXPECT_EQ(tl_join(other), TL_EDEADLK);  // `other` is stopped: the join would never return
   EXPECT_NE(std::strstr(tl_last_error(), "holds the world stopped"), nullptr) << tl_last_error();
+  tl_kill_report rep;
+  EXPECT_EQ(tl_kill(other, 10, &rep), TL_EDEADLK);
+  EXPECT_EQ(tl_interrupt(other, [](void*) {}, nullptr), TL_EDEADLK);
+  EXPECT_EQ(tl_trim(), TL_EDEADLK);
   ASSERT_EQ(tl_resume_others(), TL_OK);
   // The refused calls left the stop's own lock alone: the next stop (which
   // hung on it when a spawn by the stopper released it) works.

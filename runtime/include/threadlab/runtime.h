@@ -27,7 +27,8 @@ typedef enum tl_status {
   TL_ENOTINIT = -1,      /* runtime call before tl_init() */
   TL_EALREADY = -2,      /* tl_init() twice */
   TL_EUNBALANCED = -3,   /* tl_callback_exit() without a matching enter */
-  TL_EDEADLK = -4,       /* join of the calling thread itself */
+  TL_EDEADLK = -4,       /* join of the calling thread itself; a call the
+                            thread holding the world stopped may not make */
   TL_ENOTHREAD = -5,     /* no such thread, or already joined */
   TL_ENOMEM = -6,        /* memory for a record or its stacks ran out */
   TL_EAGAIN = -7,        /* the OS refused another thread */
@@ -84,7 +85,9 @@ typedef void (*tl_thread_fn)(void *arg);
  * (at most TL_NAME_MAX-1 bytes). */
 #define TL_NAME_MAX 32
 int tl_spawn(const char *name, tl_thread_fn fn, void *arg, tl_thread_id *out);
-/* Wait for a managed thread to finish and release its record. */
+/* Wait for a managed thread to finish and release its record. TL_EINVAL
+ * for an adopted or the initial thread (not joinable), TL_ENOTHREAD for an
+ * id that was never spawned or is already joined. */
 int tl_join(tl_thread_id id);
 /* End the calling managed thread now (as if fn returned). */
 void tl_exit(void)
@@ -128,7 +131,18 @@ int tl_thread_list(tl_thread_info *buf, size_t cap, size_t *count);
 /* Enter managed code from any thread. On a thread the runtime did not
  * create, the first call adopts it (record and stacks allocated, async
  * signals blocked meanwhile); later calls reuse the record; calls nest.
- * The record is released when the thread exits. */
+ * The record is released when the thread exits: by the runtime's pthread
+ * key destructor, which keeps it until the C library's penultimate
+ * destructor round so other libraries' destructors may still call back; or,
+ * when that destructor no longer runs (a first callback from another
+ * destructor in a late round, a raw exit system call), by the runtime on
+ * the thread's behalf once the kernel reports it dead (Linux: a robust
+ * mutex the thread holds; counters.records_vanished counts these) — at the
+ * next stop, thread list or counter read. On a thread that is exiting a
+ * callback fails with TL_ESTATE while its record is being released and
+ * with TL_EEXITING after.
+ * Errors: TL_EADOPTOFF (adoption off), TL_ENOMEM, TL_EINVAL (nested deeper
+ * than 256), TL_ESTATE (the thread is BLOCKED, EXITING or DEAD). */
 int tl_callback_enter(void);
 int tl_callback_exit(void);
 /* Current nesting depth of callbacks on this thread (0 outside). */
@@ -137,10 +151,15 @@ unsigned tl_callback_depth(void);
 /* ---- signal handlers and alternate stacks ---------------------------- */
 /* A handler may call back (tl_callback_enter ... tl_callback_exit) and run
  * managed code in between, on whatever stack it runs on, including a
- * sigaltstack; only on a thread that already has a record, or on a foreign
- * thread whose adoption cannot be interrupted by it (adoption blocks async
- * signals). Outside a callback a handler may call only what says
- * "Signal-safe". While a thread runs managed code on its altstack it can be
+ * sigaltstack, at any point of the interrupted thread's life: a handler
+ * cannot interrupt an adoption or a foreign thread's release of its record
+ * (both block async signals), and a callback nested in the middle of an
+ * outer tl_callback_enter or tl_callback_exit gets a nesting level of its
+ * own. Inside the callback it may use the value stack, safepoints, foreign
+ * and blocking regions and the collector; it may not spawn, join, kill,
+ * interrupt or stop the world (those allocate or wait for locks the
+ * interrupted code may hold). Outside a callback a handler may call only
+ * what says "Signal-safe". While a thread runs managed code on its altstack it can be
  * stopped like any other; the collector then scans the altstack from where
  * it stopped to its top, and the normal stack from the point the signal
  * interrupted (found from the kernel's signal frame at the top of the
@@ -181,7 +200,14 @@ size_t tl_value_depth(void);
 /* Stop every other thread that has a record, whatever its state, and save
  * where each stopped; nests (the world restarts at the matching resume).
  * Errors: TL_EUNKNOWN (caller has no record), TL_ETIMEDOUT (a thread never
- * answered: tl_last_error names it and its state; the world is resumed). */
+ * answered: tl_last_error names it and its state; the world is resumed).
+ * While it holds the world stopped the caller may read (thread list,
+ * counters, integrity checks), allocate managed objects, collect, nest
+ * stops and run managed code; tl_spawn, tl_join, tl_kill, tl_interrupt and
+ * tl_trim fail with TL_EDEADLK (they allocate, free or wait for a stopped
+ * thread: a stopped thread may hold the allocator's lock), and it must
+ * itself not call malloc or free. A stopper that exits restarts the world
+ * on its way out. */
 int tl_suspend_others(void);
 /* TL_EUNBALANCED when the caller did not stop the world. */
 int tl_resume_others(void);
