@@ -179,15 +179,17 @@ unsigned tl_callback_depth(void);
  *     memory is freed or reused for anything but this thread's altstack.
  * Altstack budget: the runtime's suspend signal is installed without
  * SA_ONSTACK and runs on the interrupted stack, so it uses a thread's
- * altstack only when it stops a handler already running there. Then it
- * needs about 4 KiB below the handler's deepest frame on x86_64 (the
- * kernel's signal frame, mostly FPU state: up to 3.5 KiB with AVX-512; more
- * with AMX), and it never runs the dynamic linker's lazy resolver there (the
- * C library functions it calls are bound when tl_init installs it).
- * tl_callback_enter and managed code add their own frames: budget at least
- * 16 KiB beyond the handler's own use (SIGSTKSZ, 8 KiB, passes the
- * runtime's tests with a small handler but leaves little margin; the
- * sanitizer builds need more). */
+ * altstack only when it stops a handler already running there. It then
+ * needs one kernel signal frame (getauxval(AT_MINSIGSTKSZ): 3.3 KiB on
+ * x86_64 with AVX-512, more with AMX) plus under 0.5 KiB of its own frames
+ * below the handler's deepest frame, and it never runs the dynamic linker's
+ * lazy resolver there (every C library function it calls is bound when
+ * tl_init installs it; the resolver saved another 2.5 KiB of vector state).
+ * So budget for two signal frames (the handler's own and the suspend
+ * signal's), the handler's frames, and tl_callback_enter plus the managed
+ * code it runs: an 8 KiB (SIGSTKSZ) altstack holding a small handler that
+ * calls back used 6.1 KiB of it on that machine; use 16 KiB or more, and
+ * more in sanitizer builds. */
 int tl_register_altstack(void *base, size_t size);
 int tl_unregister_altstack(void);
 
