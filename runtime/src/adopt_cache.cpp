@@ -1,5 +1,6 @@
 // adopt_cache.cpp — the cache of released adopted records (see header).
 #include "adopt_cache.h"
+#include "lock_rank.h"
 
 #include <pthread.h>
 
@@ -29,10 +30,10 @@ size_t g_cap = 0;
 
 Record* pop() {
   NoStopScope no_stop;  // never stopped holding g_mu
-  pthread_mutex_lock(&g_mu);
+  lock_ranked(&g_mu, Rank::Leaf, "adoption cache");
   Record* r = g_count ? g_items[--g_count] : nullptr;
   if (r) ledger().records_cached.fetch_sub(1, std::memory_order_relaxed);
-  pthread_mutex_unlock(&g_mu);
+  unlock_ranked(&g_mu, Rank::Leaf);
   if (r) TL_CACHE_UNPOISON(r);
   return r;
 }
@@ -59,13 +60,13 @@ Record* adopt_cache_take() {
 bool adopt_cache_put(Record* r) {
   TL_CACHE_POISON(r);  // before it is visible to another thread's take
   NoStopScope no_stop;
-  pthread_mutex_lock(&g_mu);
+  lock_ranked(&g_mu, Rank::Leaf, "adoption cache");
   const bool kept = g_count < g_cap;
   if (kept) {
     g_items[g_count++] = r;
     ledger().records_cached.fetch_add(1, std::memory_order_relaxed);
   }
-  pthread_mutex_unlock(&g_mu);
+  unlock_ranked(&g_mu, Rank::Leaf);
   if (!kept) TL_CACHE_UNPOISON(r);
   return kept;
 }

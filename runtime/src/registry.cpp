@@ -1,5 +1,6 @@
 // registry.cpp — the record list, its lock, lookups and deferred freeing.
 #include "registry.h"
+#include "lock_rank.h"
 
 #include <cstdio>
 #include <cstring>
@@ -28,6 +29,7 @@ thread_local int t_depth = 0;
 
 void Registry::lock() {
   if (t_depth++ > 0) return;
+  rank_taken(Rank::Registry, "registry");
   if (pthread_mutex_trylock(&mu_) == 0) return;
   BlockedScope wait;  // contended (perhaps by a stopper): wait as BLOCKED
   pthread_mutex_lock(&mu_);
@@ -35,6 +37,7 @@ void Registry::lock() {
 void Registry::unlock() {
   if (--t_depth > 0) return;
   pthread_mutex_unlock(&mu_);
+  rank_dropped(Rank::Registry);
 }
 bool Registry::locked_by_anyone() {
   if (pthread_mutex_trylock(&mu_) == 0) {
@@ -74,11 +77,11 @@ void Registry::retire(Record* r) {
   unlock();
   // r->next stays intact for walkers that stand on r.
   NoStopScope no_stop;
-  pthread_mutex_lock(&grave_mu_);
+  lock_ranked(&grave_mu_, Rank::Leaf, "graveyard");
   r->prev = graveyard_;
   graveyard_ = r;
   graveyard_count_.fetch_add(1, std::memory_order_relaxed);
-  pthread_mutex_unlock(&grave_mu_);
+  unlock_ranked(&grave_mu_, Rank::Leaf);
   reap();
 }
 
@@ -95,15 +98,15 @@ void Registry::reap() {
 void Registry::reap_now() {
   if (walkers_.load(std::memory_order_seq_cst) != 0) return;
   NoStopScope no_stop;
-  pthread_mutex_lock(&grave_mu_);
+  lock_ranked(&grave_mu_, Rank::Leaf, "graveyard");
   if (walkers_.load(std::memory_order_seq_cst) != 0) {
-    pthread_mutex_unlock(&grave_mu_);
+    unlock_ranked(&grave_mu_, Rank::Leaf);
     return;
   }
   Record* list = graveyard_;
   graveyard_ = nullptr;
   graveyard_count_.store(0, std::memory_order_relaxed);
-  pthread_mutex_unlock(&grave_mu_);
+  unlock_ranked(&grave_mu_, Rank::Leaf);
   while (list) {
     Record* prev = list->prev;
     record_free(list);

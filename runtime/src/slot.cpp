@@ -1,5 +1,6 @@
 // slot.cpp — chunks, the slot cache, and address-to-slot lookup.
 #include "slot.h"
+#include "lock_rank.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -122,11 +123,11 @@ size_t slot_bytes() { return g_slot_bytes; }
 
 Slot* slot_acquire() {
   NoStopScope no_stop;  // never stopped holding g_mu
-  pthread_mutex_lock(&g_mu);
+  lock_ranked(&g_mu, Rank::Leaf, "slot cache");
   if (Slot* s = g_cached) {
     g_cached = s->next_free;
     ledger().slots_cached.store(--g_cached_count, std::memory_order_relaxed);
-    pthread_mutex_unlock(&g_mu);
+    unlock_ranked(&g_mu, Rank::Leaf);
     s->next_free = nullptr;
     s->magic = kSlotMagic;
     record_reset(s->record);
@@ -140,7 +141,7 @@ Slot* slot_acquire() {
     if (!c || c->next_fresh == c->slots) {
       c = new_chunk();
       if (!c) {
-        pthread_mutex_unlock(&g_mu);
+        unlock_ranked(&g_mu, Rank::Leaf);
         errno = ENOMEM;
         return nullptr;
       }
@@ -148,19 +149,19 @@ Slot* slot_acquire() {
     }
     uintptr_t base = c->lo + c->next_fresh * g_slot_bytes;
     if (!open_header(base, c)) {
-      pthread_mutex_unlock(&g_mu);
+      unlock_ranked(&g_mu, Rank::Leaf);
       errno = ENOMEM;
       return nullptr;
     }
     c->next_fresh.fetch_add(1, std::memory_order_release);
     s = reinterpret_cast<Slot*>(base);
   }
-  pthread_mutex_unlock(&g_mu);
+  unlock_ranked(&g_mu, Rank::Leaf);
   s->next_free = nullptr;
   if (!commit(s)) {
-    pthread_mutex_lock(&g_mu);
+    lock_ranked(&g_mu, Rank::Leaf, "slot cache");
     push_decommitted_locked(s);
-    pthread_mutex_unlock(&g_mu);
+    unlock_ranked(&g_mu, Rank::Leaf);
     errno = ENOMEM;
     return nullptr;
   }
@@ -169,36 +170,36 @@ Slot* slot_acquire() {
 
 void slot_release(Slot* s) {
   NoStopScope no_stop;
-  pthread_mutex_lock(&g_mu);
+  lock_ranked(&g_mu, Rank::Leaf, "slot cache");
   if (g_cached_count < g_cache_cap) {
     s->magic = 0;  // not a live thread's slot while cached
     s->next_free = g_cached;
     g_cached = s;
     ledger().slots_cached.store(++g_cached_count, std::memory_order_relaxed);
-    pthread_mutex_unlock(&g_mu);
+    unlock_ranked(&g_mu, Rank::Leaf);
     return;
   }
-  pthread_mutex_unlock(&g_mu);
+  unlock_ranked(&g_mu, Rank::Leaf);
   decommit(s);
-  pthread_mutex_lock(&g_mu);
+  lock_ranked(&g_mu, Rank::Leaf, "slot cache");
   push_decommitted_locked(s);
-  pthread_mutex_unlock(&g_mu);
+  unlock_ranked(&g_mu, Rank::Leaf);
 }
 
 void slots_trim() {
   NoStopScope no_stop;
-  pthread_mutex_lock(&g_mu);
+  lock_ranked(&g_mu, Rank::Leaf, "slot cache");
   Slot* list = g_cached;
   g_cached = nullptr;
   g_cached_count = 0;
   ledger().slots_cached.store(0, std::memory_order_relaxed);
-  pthread_mutex_unlock(&g_mu);
+  unlock_ranked(&g_mu, Rank::Leaf);
   while (list) {
     Slot* next = list->next_free;
     decommit(list);
-    pthread_mutex_lock(&g_mu);
+    lock_ranked(&g_mu, Rank::Leaf, "slot cache");
     push_decommitted_locked(list);
-    pthread_mutex_unlock(&g_mu);
+    unlock_ranked(&g_mu, Rank::Leaf);
     list = next;
   }
 }

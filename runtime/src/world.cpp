@@ -1,5 +1,6 @@
 // world.cpp — the stopper's side of stop-the-world (see world.h).
 #include "world.h"
+#include "lock_rank.h"
 
 #include <time.h>
 
@@ -135,6 +136,7 @@ void restart(uint64_t gen) {
   registry().set_world_stopped(false);
   registry().unlock();
   pthread_rwlock_unlock(&g_lifecycle);
+  rank_dropped(Rank::Lifecycle);
 }
 
 struct Laggard {
@@ -162,9 +164,11 @@ int set_policy(int policy) {
   if (stopper() == current_record() && stopper())
     return fail(TL_ESTATE, "tl_set_suspend_policy: the calling thread holds the world stopped");
   BlockedScope wait;
+  rank_taken(Rank::Lifecycle, "lifecycle");
   pthread_rwlock_wrlock(&g_lifecycle);  // no stop in progress while we switch
   g_policy.store(policy, std::memory_order_relaxed);
   pthread_rwlock_unlock(&g_lifecycle);
+  rank_dropped(Rank::Lifecycle);
   return TL_OK;
 }
 
@@ -174,11 +178,15 @@ void lifecycle_enter() {
   // refuse the stopper first (threads.cpp) or end its stop (teardown).
   if (g_stopper.load(std::memory_order_acquire) == current_record() && current_record())
     tl_fatal("lifecycle_enter: called by the thread that holds the world stopped");
+  rank_taken(Rank::Lifecycle, "lifecycle");
   if (pthread_rwlock_tryrdlock(&g_lifecycle) == 0) return;
   BlockedScope wait;  // a stopper holds or wants it: wait as BLOCKED
   pthread_rwlock_rdlock(&g_lifecycle);
 }
-void lifecycle_leave() { pthread_rwlock_unlock(&g_lifecycle); }
+void lifecycle_leave() {
+  pthread_rwlock_unlock(&g_lifecycle);
+  rank_dropped(Rank::Lifecycle);
+}
 
 void end_stop_of_exiting(Record* r) {
   if (!r || g_stopper.load(std::memory_order_acquire) != r) return;
@@ -271,6 +279,7 @@ int suspend_others() {
     save_own_context(self);
     self->move(State::Managed, State::Blocked);
   }
+  rank_taken(Rank::Lifecycle, "lifecycle");
   pthread_rwlock_wrlock(&g_lifecycle);
   if (was_managed) self->move(State::Blocked, State::Managed);
   registry().lock();

@@ -10,6 +10,8 @@
 #include "os.h"
 #include "registry.h"
 #include "threadlab/runtime.h"
+#include "world.h"
+#include "lock_rank.h"
 
 namespace {
 size_t live_count() {
@@ -132,3 +134,34 @@ TEST(Registry, ScribbledCanaryIsReportedWithThreadAndAddress) {
   ctx.go = true;
   ASSERT_EQ(tl_join(id), TL_OK);
 }
+
+#if TL_INJECTION_COMPILED
+// The lock order is checked where it is broken, not when a second thread
+// turns it into a deadlock (lock_rank.h).
+void registry_under_a_leaf() {
+  static pthread_mutex_t leaf = PTHREAD_MUTEX_INITIALIZER;
+  tl::lock_ranked(&leaf, tl::Rank::Leaf, "test leaf");
+  tl::registry().lock();  // nothing is taken under a leaf lock
+}
+
+TEST(LockRankDeathTest, ALockTakenOutOfOrderIsFatalAndNamesBoth) {
+  EXPECT_DEATH(
+      {
+        tl::registry().lock();
+        tl::world::lifecycle_enter();  // lifecycle is outside the registry
+      },
+      "lock order violated: took the lifecycle lock .* while holding the registry lock");
+  EXPECT_DEATH(registry_under_a_leaf(), "took the registry lock .* while holding the test leaf lock");
+}
+
+TEST(LockRank, TheDocumentedOrderIsAccepted) {
+  tl::world::lifecycle_enter();
+  tl::registry().lock();
+  static pthread_mutex_t leaf = PTHREAD_MUTEX_INITIALIZER;
+  tl::lock_ranked(&leaf, tl::Rank::Leaf, "test leaf");
+  tl::unlock_ranked(&leaf, tl::Rank::Leaf);
+  tl::registry().unlock();
+  tl::world::lifecycle_leave();
+  SUCCEED();
+}
+#endif

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../altstack.h"
+#include "lock_rank.h"
 #include "../blocking.h"
 #include "../current.h"
 #include "../globals.h"
@@ -174,8 +175,8 @@ int collect_now() {
   int rc = world::suspend_others();
   if (rc != TL_OK) return rc;
   Heap& h = heap();
-  pthread_mutex_lock(&h.lock);
-  pthread_mutex_lock(&g_roots_mu);
+  lock_ranked(&h.lock, Rank::Heap, "heap");
+  lock_ranked(&g_roots_mu, Rank::Roots, "roots");
   drop_buffers_locked();
   registry().for_each_locked([&](Record* r) {
     if (r->current_state() == State::Dead) return;
@@ -187,30 +188,30 @@ int collect_now() {
   sweep();
   ++h.collections;
   h.bytes_since_gc.store(0, std::memory_order_relaxed);
-  pthread_mutex_unlock(&g_roots_mu);
-  pthread_mutex_unlock(&h.lock);
+  unlock_ranked(&g_roots_mu, Rank::Roots);
+  unlock_ranked(&h.lock, Rank::Heap);
   world::resume_others();
   return TL_OK;
 }
 
 int add_root(void** slot) {
   NoStopScope no_stop;
-  pthread_mutex_lock(&g_roots_mu);
+  lock_ranked(&g_roots_mu, Rank::Roots, "roots");
   g_roots->push_back(slot);
-  pthread_mutex_unlock(&g_roots_mu);
+  unlock_ranked(&g_roots_mu, Rank::Roots);
   return TL_OK;
 }
 
 int remove_root(void** slot) {
   NoStopScope no_stop;
-  pthread_mutex_lock(&g_roots_mu);
+  lock_ranked(&g_roots_mu, Rank::Roots, "roots");
   for (auto it = g_roots->begin(); it != g_roots->end(); ++it)
     if (*it == slot) {
       g_roots->erase(it);
-      pthread_mutex_unlock(&g_roots_mu);
+      unlock_ranked(&g_roots_mu, Rank::Roots);
       return TL_OK;
     }
-  pthread_mutex_unlock(&g_roots_mu);
+  unlock_ranked(&g_roots_mu, Rank::Roots);
   return fail(TL_EINVAL, "tl_gc_remove_root: slot %p was never added", static_cast<void*>(slot));
 }
 
@@ -250,9 +251,9 @@ extern "C" int tl_gc_is_live(const void* p) {
   if (!initialized()) return 0;
   gc::Heap& h = gc::heap();
   NoStopScope no_stop;  // never stopped holding the heap lock
-  pthread_mutex_lock(&h.lock);
+  lock_ranked(&h.lock, Rank::Heap, "heap");
   int live = gc::find_object(reinterpret_cast<uintptr_t>(p), nullptr, nullptr) != nullptr;
-  pthread_mutex_unlock(&h.lock);
+  unlock_ranked(&h.lock, Rank::Heap);
   return live;
 }
 
@@ -272,13 +273,13 @@ extern "C" int tl_gc_get_stats(tl_gc_stats* out) {
   if (!out) return fail(TL_EINVAL, "tl_gc_get_stats: out is NULL");
   gc::Heap& h = gc::heap();
   NoStopScope no_stop;  // never stopped holding the heap lock
-  pthread_mutex_lock(&h.lock);
+  lock_ranked(&h.lock, Rank::Heap, "heap");
   out->collections = h.collections;
   out->deferred_requests = h.deferred;
   out->live_objects = h.live_objects;
   out->live_bytes = h.live_bytes;
   out->freed_objects = h.freed_objects;
   out->heap_bytes = h.heap_bytes.load();
-  pthread_mutex_unlock(&h.lock);
+  unlock_ranked(&h.lock, Rank::Heap);
   return TL_OK;
 }

@@ -1,5 +1,6 @@
 // heap.cpp — blocks, arenas, allocation buffers (see heap.h).
 #include "heap.h"
+#include "lock_rank.h"
 
 #include <cstring>
 
@@ -135,9 +136,9 @@ void* allocate(Record* r, size_t bytes) {
   Heap& h = heap();
   void* cell = r->alloc_cache[c];
   if (!cell) {
-    pthread_mutex_lock(&h.lock);
+    lock_ranked(&h.lock, Rank::Heap, "heap");
     bool ok = refill_locked(h, r, c);
-    pthread_mutex_unlock(&h.lock);
+    unlock_ranked(&h.lock, Rank::Heap);
     cell = r->alloc_cache[c];
     if (!ok || !cell) return nullptr;
   }
