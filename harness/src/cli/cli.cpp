@@ -6,7 +6,9 @@
 //     is a message naming the flag and exit 2.
 //   - `__child` is the runner's private entry point for a scenario child;
 //     it is hidden from help and not a user contract.
-//   - Verbs owned by later work are listed and exit 2 "not implemented yet".
+//   - Verbs owned by later work are listed under "Planned verbs" in --help
+//     and exit 2 "not implemented yet"; an unknown verb is named as such.
+//   - Every parse error is printed with the `threadlab:` prefix (parse_error).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -15,6 +17,7 @@
 
 #include "adapters/builtin.h"
 #include "child/child.h"
+#include "cli/cli_support.h"
 #include "cli/verbs.h"
 
 namespace threadlab {
@@ -32,6 +35,7 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"threadlab — test and fuzz harness for runtime thread machinery"};
   app.set_version_flag("--version", std::string("threadlab ") + TL_VERSION);
   app.require_subcommand(1);
+  app.footer(help_footer());
 
   bool list_json = false;
   auto* list = app.add_subcommand("list", "list scenarios with tags, capabilities and descriptions");
@@ -44,26 +48,26 @@ int run_cli(int argc, char** argv) {
   runc->add_option("names", run.names, "scenarios to run (default: all but selftest/broken)");
   runc->add_option("--tag", run.tags, "run the scenarios with this tag (repeatable)")->type_name("TAG");
   runc->add_option("--adapter", run.adapter, "runtime adapter (default reference)")->type_name("NAME");
-  runc->add_option("--repeat", run.repeat, "runs per scenario, seeds S, S+1, ...")->check(CLI::Range(1, 100000));
-  auto* seed_opt = runc->add_option("--seed", run_seed, "base seed (default: random, printed)");
+  runc->add_option("--repeat", run.repeat, "runs per scenario, seeds S, S+1, ...")->check(num_range(1, 100000));
+  auto* seed_opt = runc->add_option("--seed", run_seed, "base seed (default: random, printed)")->check(seed_check());
   auto* timeout_opt = runc->add_option("--timeout", run_timeout, "per-run timeout in seconds (default: scenario's)")
-                          ->check(CLI::Range(0.5, 86400.0));
-  runc->add_option("--jobs", run.jobs, "runs in parallel")->check(CLI::Range(1, 256));
+                          ->check(num_range(0.5, 86400.0));
+  runc->add_option("--jobs", run.jobs, "runs in parallel")->check(num_range(1, 256));
   runc->add_option("--threads", run.threads, "worker threads per cycle (default: scenario's)")
-      ->check(CLI::Range(1, 1024));
+      ->check(num_range(1, 1024));
   runc->add_option("--iterations", run.iterations, "work per thread per cycle (default: scenario's)")
-      ->check(CLI::Range(1, 100000000));
-  runc->add_option("--cycles", run.cycles, "lifecycles per run (default: scenario's)")->check(CLI::Range(1, 10000000));
+      ->check(num_range(1, 100000000));
+  runc->add_option("--cycles", run.cycles, "lifecycles per run (default: scenario's)")->check(num_range(1, 10000000));
   report_flags(runc, &run.reports, true);
 
   ExecOptions ex;
   auto* exec = app.add_subcommand("exec", "run any program under the watchdog");
   exec->add_option("--timeout", ex.timeout_s, "seconds before the hang dump and kill (default 60)")
-      ->check(CLI::Range(0.5, 86400.0));
+      ->check(num_range(0.5, 86400.0));
   exec->add_option("--interval", ex.interval_ms, "sampling period in ms without cycle markers (default 100)")
-      ->check(CLI::Range(5, 60000));
+      ->check(num_range(5, 60000));
   exec->add_option("--warmup", ex.warmup, "cycle markers excluded from the leak fit (default 2)")
-      ->check(CLI::Range(0, 1000000));
+      ->check(num_range(0, 1000000));
   report_flags(exec, &ex.reports, true);
   exec->add_option("program", ex.argv, "-- PROGRAM [ARGS...]")->required();
 
@@ -72,11 +76,11 @@ int run_cli(int argc, char** argv) {
   double lk_timeout = 0;
   auto* leaks = app.add_subcommand("leaks", "leak-count report for one scenario's lifecycle");
   leaks->add_option("scenario", lk.scenario, "scenario to cycle")->required();
-  leaks->add_option("--cycles", lk.cycles, "lifecycles to run (default 200)")->check(CLI::Range(5, 10000000));
-  leaks->add_option("--warmup", lk.warmup, "cycles excluded from the fit (default 10)")->check(CLI::Range(0, 10000000));
+  leaks->add_option("--cycles", lk.cycles, "lifecycles to run (default 200)")->check(num_range(5, 10000000));
+  leaks->add_option("--warmup", lk.warmup, "cycles excluded from the fit (default 10)")->check(num_range(0, 10000000));
   leaks->add_option("--adapter", lk.adapter, "runtime adapter (default reference)")->type_name("NAME");
-  auto* lk_seed_opt = leaks->add_option("--seed", lk_seed, "seed (default: random, printed)");
-  auto* lk_timeout_opt = leaks->add_option("--timeout", lk_timeout, "timeout in seconds")->check(CLI::Range(0.5, 86400.0));
+  auto* lk_seed_opt = leaks->add_option("--seed", lk_seed, "seed (default: random, printed)")->check(seed_check());
+  auto* lk_timeout_opt = leaks->add_option("--timeout", lk_timeout, "timeout in seconds")->check(num_range(0.5, 86400.0));
   report_flags(leaks, &lk.reports, true);
 
   const char* later[][2] = {{"selftest", "prove every injected defect is caught"},
@@ -84,8 +88,10 @@ int run_cli(int argc, char** argv) {
                             {"replay", "replay an op program"},
                             {"decode", "print an op program as text"},
                             {"encode", "turn a text op program into bytes"},
-                            {"minimize", "shrink a failing op program"}};
-  for (auto& v : later) app.add_subcommand(v[0], v[1])->allow_extras();
+                            {"minimize", "shrink a failing op program"},
+                            {"repro", "write a standalone C reproducer of a finding"}};
+  for (auto& v : later)
+    app.add_subcommand(v[0], std::string("[planned] ") + v[1])->allow_extras()->group(kPlannedGroup);
 
   ChildArgs child;
   auto* ch = app.add_subcommand("__child", "")->group("");
@@ -99,11 +105,11 @@ int run_cli(int argc, char** argv) {
   ch->add_option("--timeout", child.timeout_s);
   ch->add_option("--result-fd", child.result_fd);
 
+  if (int rc = check_verb(app, argc, argv); rc >= 0) return rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    return parse_error(app, e);
   }
   if (*list) return verb_list(list_json);
   if (*runc) {
@@ -118,7 +124,7 @@ int run_cli(int argc, char** argv) {
     return verb_leaks(lk);
   }
   if (*ch) return child_main(child);
-  std::fprintf(stderr, "threadlab: verb '%s' is not implemented yet\n",
+  std::fprintf(stderr, "threadlab: verb '%s' is planned and not implemented yet (threadlab --help lists verbs)\n",
                app.get_subcommands().front()->get_name().c_str());
   return 2;
 }

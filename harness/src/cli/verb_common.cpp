@@ -1,15 +1,26 @@
 // verb_common.cpp — helpers every verb shares: usage errors, report-path
-// checks, seeds, clocks, the default report directory.
+// checks, seeds, clocks, the default report directory and its creation;
+// and cli_support.h's help footer, value checks and error printing.
+//
+// Invariants:
+//   - The default report directory never depends on where the binary was
+//     built: $THREADLAB_REPORT_DIR, else ./threadlab-reports.
+//   - A report directory that cannot be created is an error naming the
+//     directory and the system's reason (strerror), never ignored.
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 
 #include <fmt/format.h>
 
+#include "cli/cli_support.h"
 #include "cli/verbs.h"
 
 namespace threadlab {
@@ -50,7 +61,116 @@ double mono_now() {
 
 std::string default_report_dir() {
   if (const char* d = std::getenv("THREADLAB_REPORT_DIR"); d && *d) return d;
-  return std::string(TL_SOURCE_DIR) + "/build/reports";
+  return "threadlab-reports";
+}
+
+bool make_report_dir(const std::string& dir, std::string* err) {
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i != dir.size() && dir[i] != '/') continue;
+    const std::string part = dir.substr(0, i);
+    if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
+      *err = fmt::format("cannot create report directory '{}': {}{}", dir, std::strerror(errno),
+                         part == dir ? "" : fmt::format(" (at '{}')", part));
+      return false;
+    }
+  }
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    *err = fmt::format("cannot create report directory '{}': {}", dir, std::strerror(errno));
+    return false;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    *err = fmt::format("cannot create report directory '{}': something that is not a directory is there", dir);
+    return false;
+  }
+  return true;
+}
+
+std::string help_footer() {
+  return "Exit codes:\n"
+         "  0  every run passed (or was skipped)\n"
+         "  1  findings: a run's verdict is neither pass nor skip (the report says which and why)\n"
+         "  2  usage or environment error (a message names it; nothing is written), or a run\n"
+         "     interrupted (Ctrl-C) before any finding (its report is marked partial)\n"
+         "\n"
+         "Environment:\n"
+         "  THREADLAB_INJECT=NAME[,NAME]  switch on injected defects of the reference runtime\n"
+         "                                (bug-catalogue.md; `threadlab list --json` shows which\n"
+         "                                scenario catches each)\n"
+         "  THREADLAB_RACE_WIDEN=N        stall at N of every 1000 race points of the reference\n"
+         "                                runtime (0..1000) to widen race windows\n"
+         "  THREADLAB_REPORT_DIR=DIR      where `run` without --json/--junit/--html writes\n"
+         "                                latest.json, latest.xml and latest.html\n"
+         "                                (default: ./threadlab-reports)\n"
+         "  THREADLAB_CYCLE_FD=N          set by `exec` for the program it runs: a socket; write one\n"
+         "                                byte after each lifecycle and wait for one back to get\n"
+         "                                per-cycle leak samples\n";
+}
+
+namespace {
+bool parse_double(const std::string& s, double* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  *out = std::strtod(s.c_str(), &end);
+  return *end == '\0' && errno == 0 && std::isfinite(*out);
+}
+}  // namespace
+
+CLI::Validator num_range(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        double v;
+        if (!parse_double(s, &v)) return fmt::format("'{}' is not a number", s);
+        if (v < lo || v > hi) return fmt::format("{} is out of range {}..{}", s, lo, hi);
+        return "";
+      },
+      fmt::format("NUMBER in {}..{}", lo, hi));
+}
+
+CLI::Validator seed_check() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        bool digits = !s.empty() && s.size() <= 20;
+        for (char c : s) digits = digits && c >= '0' && c <= '9';
+        errno = 0;
+        if (digits) std::strtoull(s.c_str(), nullptr, 10);
+        if (!digits || errno == ERANGE)
+          return fmt::format("'{}' is not a seed: seeds are integers from 0 to 18446744073709551615", s);
+        return "";
+      },
+      "SEED");
+}
+
+namespace {
+std::string verb_names(CLI::App& app, bool planned) {
+  std::string out;
+  for (auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    const std::string& g = sub->get_group();
+    if (g.empty() || (g == kPlannedGroup) != planned) continue;
+    out += (out.empty() ? "" : ", ") + sub->get_name();
+  }
+  return out;
+}
+}  // namespace
+
+int check_verb(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "--version") return -1;
+    if (!a.empty() && a[0] == '-') continue;
+    for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      if (sub->get_name() == a) return -1;
+    return usage_error(fmt::format("unknown verb '{}' (verbs: {}; planned: {}; threadlab --help describes them)", a,
+                                   verb_names(app, false), verb_names(app, true)));
+  }
+  return usage_error(fmt::format("no verb given (verbs: {}; threadlab --help describes them)", verb_names(app, false)));
+}
+
+int parse_error(CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: stdout, exit 0
+  std::fprintf(stderr, "threadlab: %s\n(threadlab --help, or threadlab VERB --help, lists the flags)\n", e.what());
+  return 2;
 }
 
 }  // namespace threadlab

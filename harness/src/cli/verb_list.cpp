@@ -48,16 +48,19 @@ int verb_list(bool json) {
   for (auto& s : out["scenarios"]) {
     std::string tags;
     for (auto& t : s["tags"]) tags += (tags.empty() ? "" : ",") + t.get<std::string>();
-    fmt::print("  {}\n    tags: {}\n    needs: {}\n    expects: {}  (threads {}, iterations {}, cycles {}, timeout {}s)\n",
-               s["name"].get<std::string>(), tags, s["caps"].get<std::string>(), s["expected"].get<std::string>(),
-               s["params"]["threads"].get<int>(), s["params"]["iterations"].get<int>(),
-               s["params"]["cycles"].get<int>(), s["timeout_s"].get<int>());
+    // A scenario that needs no capability beyond the basics prints no `needs:`.
+    const std::string needs = s["caps"].get<std::string>();
+    fmt::print("  {}\n    tags: {}\n{}    expects: {}  (threads {}, iterations {}, cycles {}, timeout {}s)\n",
+               s["name"].get<std::string>(), tags, needs.empty() ? "" : "    needs: " + needs + "\n",
+               s["expected"].get<std::string>(), s["params"]["threads"].get<int>(),
+               s["params"]["iterations"].get<int>(), s["params"]["cycles"].get<int>(), s["timeout_s"].get<int>());
     fmt::print("    {}\n\n", s["description"].get<std::string>());
   }
   fmt::print("Adapters:\n\n");
   for (auto& a : out["adapters"]) {
-    fmt::print("  {:<10} {}\n    caps: {}\n", a["name"].get<std::string>(), a["description"].get<std::string>(),
-               a["caps"].get<std::string>());
+    const std::string caps = a["caps"].get<std::string>();
+    fmt::print("  {:<10} {}\n{}", a["name"].get<std::string>(), a["description"].get<std::string>(),
+               caps.empty() ? "" : "    caps: " + caps + "\n");
     if (!a["problem"].get<std::string>().empty()) fmt::print("    UNUSABLE: {}\n", a["problem"].get<std::string>());
   }
   return 0;

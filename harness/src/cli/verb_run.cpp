@@ -6,12 +6,11 @@
 //     scenario/adapter/tag or an unwritable report path is exit 2 with no
 //     files written.
 //   - Without names or tags, scenarios tagged selftest or broken are left out.
-//   - Without report flags, reports go to <source>/build/reports/latest.*
-//     (THREADLAB_REPORT_DIR overrides the directory).
+//   - Without report flags, reports go to ./threadlab-reports/latest.*
+//     ($THREADLAB_REPORT_DIR overrides the directory; ci/threadlab sets it
+//     to build/reports); a directory that cannot be made is exit 2.
 //   - Ctrl-C: children are killed and the finished runs are written as a
 //     report marked partial; exit 1 if they hold findings, else 2.
-#include <sys/stat.h>
-
 #include <algorithm>
 
 #include <cstdio>
@@ -22,6 +21,7 @@
 #include "adapters/builtin.h"
 #include "runner/runner.h"
 #include "report/terminal.h"
+#include "cli/cli_support.h"
 #include "cli/verbs.h"
 
 namespace threadlab {
@@ -31,10 +31,6 @@ bool excluded_by_default(const Scenario* s) {
 }
 bool has_tag(const Scenario* s, const std::string& tag) {
   return std::find(s->tags.begin(), s->tags.end(), tag) != s->tags.end();
-}
-void mkdir_p(const std::string& dir) {
-  for (size_t i = 1; i <= dir.size(); ++i)
-    if (i == dir.size() || dir[i] == '/') mkdir(dir.substr(0, i).c_str(), 0755);
 }
 }  // namespace
 
@@ -75,7 +71,7 @@ int verb_run(const RunOptions& o) {
   ReportPaths paths = o.reports;
   if (paths.json.empty() && paths.junit.empty() && paths.html.empty()) {
     std::string dir = default_report_dir();
-    mkdir_p(dir);
+    if (std::string err; !make_report_dir(dir, &err)) return usage_error(err);
     paths = {dir + "/latest.json", dir + "/latest.xml", dir + "/latest.html"};
   }
   if (!check_report_paths(paths)) return 2;

@@ -1,4 +1,4 @@
-// terminal.cpp — see terminal.h.
+// terminal.cpp — see terminal.h. exec rows show no adapter or seed.
 #include "report/terminal.h"
 
 #include <unistd.h>
@@ -26,6 +26,13 @@ std::string pad_verdict(const std::string& v) {
   std::string c = colour(v);
   return c + std::string(v.size() < 9 ? 9 - v.size() : 1, ' ');
 }
+// exec wraps a program, not a runtime: it has no adapter and no seed, so
+// its rows show neither (never "none, seed 0").
+bool is_exec(const nlohmann::json& run) { return run.contains("program"); }
+std::string who(const nlohmann::json& run) {
+  if (is_exec(run)) return "";
+  return fmt::format(" ({}, seed {})", run["adapter"].get<std::string>(), run["seed"].get<uint64_t>());
+}
 std::string one_line(std::string s, size_t max) {
   std::replace(s.begin(), s.end(), '\n', ' ');
   if (s.size() > max) s = s.substr(0, max - 3) + "...";
@@ -35,9 +42,9 @@ std::string one_line(std::string s, size_t max) {
 
 void print_progress(const nlohmann::json& run, size_t done, size_t total, double elapsed) {
   int mins = static_cast<int>(elapsed / 60);
-  fmt::print("[{:>{}}/{}] {:02d}:{:04.1f} {}{} ({}, seed {}) {:.2f}s{}\n", done, std::to_string(total).size(), total,
-             mins, elapsed - mins * 60, pad_verdict(run["verdict"]), run["scenario"].get<std::string>(),
-             run["adapter"].get<std::string>(), run["seed"].get<uint64_t>(), run["duration_s"].get<double>(),
+  fmt::print("[{:>{}}/{}] {:02d}:{:04.1f} {}{}{} {:.2f}s{}\n", done, std::to_string(total).size(), total, mins,
+             elapsed - mins * 60, pad_verdict(run["verdict"]), run["scenario"].get<std::string>(), who(run),
+             run["duration_s"].get<double>(),
              run.value("reason", "").empty() ? "" : " — " + one_line(run["reason"], 100));
   std::fflush(stdout);
 }
@@ -50,7 +57,8 @@ void print_summary(const nlohmann::json& r) {
   fmt::print("{}\n", std::string(w + 64, '-'));
   for (auto& run : r["runs"])
     fmt::print("{:<{}}  {:<10} {:>20}  {} {:>7.2f}s  {}\n", run["scenario"].get<std::string>(), w,
-               run["adapter"].get<std::string>(), run["seed"].get<uint64_t>(), pad_verdict(run["verdict"]),
+               is_exec(run) ? "-" : run["adapter"].get<std::string>(),
+               is_exec(run) ? "-" : std::to_string(run["seed"].get<uint64_t>()), pad_verdict(run["verdict"]),
                run["duration_s"].get<double>(), one_line(run.value("reason", ""), 80));
   auto& s = r["summary"];
   std::string counts;
