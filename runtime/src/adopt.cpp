@@ -30,6 +30,7 @@
 #include <new>
 
 #include "adopt.h"
+#include "race_point.h"
 #include "adopt_cache.h"
 #include "altstack.h"
 #include "current.h"
@@ -119,6 +120,7 @@ int adopt(Record** out) {
     // CREATING, which a stopper stops by state, so the move below parks
     // until the resume if a stop began in between.
     registry().insert(r);
+    TL_RACE_POINT();  // registered and CREATING, not yet bound: a stop may begin
     set_current(r);
     enter_level(r, 0, true);
     r->move(State::Creating, State::Managed);
@@ -161,6 +163,7 @@ extern "C" int tl_callback_enter(void) {
   // A handler that runs from here on nests at depth+1 and leaves the state
   // as it found it, so `s` stays true for this level.
   enter_level(r, depth, s == State::Foreign);
+  TL_RACE_POINT();  // a handler may nest here
   if (s == State::Foreign) r->move(State::Foreign, State::Managed);
   safepoint_poll(r);
   return TL_OK;

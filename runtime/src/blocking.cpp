@@ -1,5 +1,6 @@
 // blocking.cpp — BlockedScope and NoStopScope (see blocking.h).
 #include "blocking.h"
+#include "race_point.h"
 
 #include "current.h"
 #include "record.h"
@@ -11,6 +12,7 @@ BlockedScope::BlockedScope() {
   Record* r = current_record();
   if (!r || r->current_state() != State::Managed || world::stopper() == r) return;
   world::save_own_context(r);
+  TL_RACE_POINT();  // context saved, still MANAGED
   r->move(State::Managed, State::Blocked);
   r_ = r;
 }

@@ -1,6 +1,7 @@
 // lifecycle.cpp — thread teardown, the reaper of adopted records whose
 // thread died without one, and record freeing (see lifecycle.h).
 #include "lifecycle.h"
+#include "race_point.h"
 
 #include "death_watch.h"
 #include "kill.h"
@@ -44,6 +45,7 @@ void thread_leave_for_exit(Record* r) {
 }
 
 void thread_release(Record* r) {
+  TL_RACE_POINT();  // EXITING: stoppers skip it, the reaper must too
   r->callback_depth.store(0, std::memory_order_relaxed);
   const bool adopted = r->flags & TL_FLAG_ADOPTED;
   // DEFECT interrupt_during_exit: queued interrupts run after the stacks

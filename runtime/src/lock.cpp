@@ -11,6 +11,7 @@
 //     to look for a kill request, so killing it runs its cleanups (a soft
 //     kill) instead of needing a signal.
 #include "current.h"
+#include "race_point.h"
 #include "globals.h"
 #include "inject.h"
 #include "os.h"
@@ -77,6 +78,7 @@ extern "C" int tl_lock_release(tl_lock* l) {
   }
   l->next_held = nullptr;
   __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+  TL_RACE_POINT();  // no owner recorded, the word still held
   if (__atomic_exchange_n(&l->word, 0u, __ATOMIC_RELEASE) == 2) {
     // DEFECT unlock_loses_wakeup: the queued waiter is never woken.
     if (!TL_INJECT(unlock_loses_wakeup)) os::futex_wake(&l->word, 1);

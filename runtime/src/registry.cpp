@@ -1,5 +1,6 @@
 // registry.cpp — the record list, its lock, lookups and deferred freeing.
 #include "registry.h"
+#include "race_point.h"
 #include "lock_rank.h"
 
 #include <cstdio>
@@ -75,6 +76,7 @@ void Registry::retire(Record* r) {
   count_.fetch_sub(1, std::memory_order_relaxed);
   r->magic = kDeadMagic;
   unlock();
+  TL_RACE_POINT();  // unlinked, not yet in the graveyard: walkers stand on it
   // r->next stays intact for walkers that stand on r.
   NoStopScope no_stop;
   lock_ranked(&grave_mu_, Rank::Leaf, "graveyard");

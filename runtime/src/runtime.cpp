@@ -4,6 +4,7 @@
 #include <new>
 
 #include "adopt_cache.h"
+#include "race_point.h"
 #include "current.h"
 #include "globals.h"
 #include "inject.h"
@@ -70,6 +71,7 @@ extern "C" int tl_init(const tl_config* user) {
   if (cfg.suspend_policy != TL_SUSPEND_PREEMPTIVE && cfg.suspend_policy != TL_SUSPEND_HYBRID)
     return fail(TL_EINVAL, "tl_init: unknown suspend_policy %d", cfg.suspend_policy);
   if (int rc = inject::enable_list(getenv("THREADLAB_INJECT")); rc != TL_OK) return rc;
+  if (int rc = race::configure(getenv("THREADLAB_RACE_WIDEN")); rc != TL_OK) return rc;
 
   current_init();
   world::init(cfg.suspend_policy, cfg.suspend_timeout_ms, cfg.suspend_resend_ms, cfg.hybrid_grace_us);

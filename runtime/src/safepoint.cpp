@@ -1,6 +1,7 @@
 // safepoint.cpp — Record::move (the state gate), safepoint polls, foreign,
 // blocking and no-interrupt regions (see safepoint.h and world.h).
 #include "safepoint.h"
+#include "race_point.h"
 
 #include <signal.h>
 
@@ -23,6 +24,7 @@ void Record::move(State from, State to) {
       // Leaving managed code for somewhere safe is itself a way to stop:
       // save where we are, move, acknowledge, and go on in foreign code.
       world::save_own_context(this);
+      TL_RACE_POINT();  // context saved, state not yet moved
       try_transition(state, from, to, id, true);
       world::acknowledge_left_managed(this);
       world::stats().at_safepoint.fetch_add(1, std::memory_order_relaxed);

@@ -32,6 +32,7 @@
 #include <initializer_list>
 
 #include "altstack.h"
+#include "race_point.h"
 #include "current.h"
 #include "inject.h"
 #include "kill.h"
@@ -112,6 +113,7 @@ void on_suspend(int, siginfo_t*, void* uc) {
     return;
   }
   save_context(r, uc);
+  TL_RACE_POINT();  // signal path: registers saved, not yet acknowledged
   world::stats().by_signal.fetch_add(1, std::memory_order_relaxed);
   world::acknowledge(r, gen);
 

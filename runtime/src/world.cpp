@@ -1,11 +1,13 @@
 // world.cpp — the stopper's side of stop-the-world (see world.h).
 #include "world.h"
+#include "race_point.h"
 #include "lock_rank.h"
 
 #include <time.h>
 
 #include <cstdio>
 
+#include "altstack.h"
 #include "blocking.h"
 #include "current.h"
 #include "death_watch.h"
@@ -72,6 +74,7 @@ void ask(Record* r, uint64_t gen, bool exiting_defect) {
   for (;;) {
     if (r->state.compare_exchange_weak(cur, cur | kStopBit, std::memory_order_acq_rel)) break;
   }
+  TL_RACE_POINT();  // the target may leave its state between the bit and the signal
   const State s = state_of(cur);
   const bool by_state = g_policy == TL_SUSPEND_HYBRID || s == State::Creating ||
                         (kSignalsDeferredBySanitizer && (s == State::Foreign || s == State::Blocked));
@@ -121,6 +124,7 @@ void sleep_on_resume_word(Done done) {
 // Restart every target of `gen` and release the stopper's locks.
 void restart(uint64_t gen) {
   g_resume_gen.store(gen, std::memory_order_seq_cst);
+  TL_RACE_POINT();  // a target reads resume_gen between its check and its wait
   bump_resume_word();  // wakes targets waiting for resume_gen
   registry().for_each_locked([&](Record* r) {
     if (!is_target(r, gen)) return;
@@ -226,6 +230,7 @@ void acknowledge(Record* r, uint64_t gen) {
 void acknowledge_left_managed(Record* r) {
   for (;;) {
     const uint64_t gen = stop_gen();
+    TL_RACE_POINT();  // the stop that set the bit may end and the next begin
     if (!(r->state.load(std::memory_order_acquire) & kStopBit)) return;
     if (stop_gen() != gen) continue;
     acknowledge(r, gen);
@@ -236,6 +241,10 @@ void acknowledge_left_managed(Record* r) {
 void save_own_context(Record* r) {
   r->saved_reg_count = capture_callee_saved(r->saved_regs, kMaxSavedRegs);
   r->saved_sp.store(current_sp(), std::memory_order_release);
+  // On an altstack the runtime does not know yet (a thread that never
+  // registered it, or installed it after adoption): learn it now, so the
+  // collector scans both stacks of a thread that stops itself there.
+  altstack_note_sp(r, r->saved_sp.load(std::memory_order_relaxed));
 }
 
 void stop_self(Record* r) {

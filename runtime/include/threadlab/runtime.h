@@ -151,7 +151,9 @@ unsigned tl_callback_depth(void);
 /* ---- signal handlers and alternate stacks ---------------------------- */
 /* A handler may call back (tl_callback_enter ... tl_callback_exit) and run
  * managed code in between, on whatever stack it runs on, including a
- * sigaltstack, at any point of the interrupted thread's life: a handler
+ * sigaltstack, on a thread that already has a record (a first callback
+ * adopts, and adoption allocates: not async-signal-safe), at any point of
+ * the interrupted thread's life: a handler
  * cannot interrupt an adoption or a foreign thread's release of its record
  * (both block async signals), and a callback nested in the middle of an
  * outer tl_callback_enter or tl_callback_exit gets a nesting level of its
