@@ -63,3 +63,21 @@ TEST(LeakAnalysis, TooFewSamplesGiveNoVerdict) {
   }
   EXPECT_TRUE(s.leaks().empty());
 }
+
+TEST(LeakAnalysis, JudgementCarriesWhatTheRuleLookedAt) {
+  // Bytes: a steep slope from two big steps is not a leak (2 rises of 7).
+  auto j = judge_series({0, 0, 0, 0, 0, 8192 * 4, 8192 * 4, 8192 * 4, 8192 * 8, 8192 * 8}, Unit::Bytes, 2);
+  EXPECT_TRUE(j.enough);
+  EXPECT_EQ(j.steps, 7u);
+  EXPECT_EQ(j.rises, 2u);
+  EXPECT_EQ(j.rises_needed, 5u);
+  EXPECT_GE(j.slope, j.threshold);
+  EXPECT_FALSE(j.leaking);
+  // Counts: one per cycle after warm-up leaks; the fit starts at the first judged value.
+  auto k = judge_series({9, 9, 1, 2, 3, 4, 5}, Unit::Count, 2);
+  EXPECT_TRUE(k.leaking);
+  EXPECT_DOUBLE_EQ(k.slope, 1.0);
+  EXPECT_DOUBLE_EQ(k.intercept, 1.0);
+  EXPECT_DOUBLE_EQ(k.threshold, 0.3);
+  EXPECT_FALSE(judge_series({1, 2, 3}, Unit::Count, 0).enough);
+}

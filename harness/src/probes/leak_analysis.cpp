@@ -21,6 +21,29 @@ double slope(const std::vector<double>& v, size_t from) {
   return den == 0 ? 0 : (n * sxy - sx * sy) / den;
 }
 
+LeakJudgement judge_series(const std::vector<double>& v, Unit unit, size_t warmup) {
+  LeakJudgement j;
+  j.threshold = unit == Unit::Bytes ? 4096.0 : 0.3;
+  if (v.size() < warmup + 4) return j;
+  j.enough = true;
+  j.slope = slope(v, warmup);
+  double mean_y = 0;
+  for (size_t i = warmup; i < v.size(); ++i) mean_y += v[i];
+  const double n = static_cast<double>(v.size() - warmup);
+  mean_y /= n;
+  j.intercept = mean_y - j.slope * (n - 1) / 2;  // the fit passes through (mean x, mean y)
+  for (size_t i = warmup + 1; i < v.size(); ++i, ++j.steps)
+    if (v[i] > v[i - 1]) ++j.rises;
+  // A leak grows in most cycles; a cache that reaches a new high-water
+  // mark once (malloc arenas, slot chunks, a brk heap) is a step, not a
+  // slope. Bytes move with such marks more often than counts do.
+  j.rises_needed = unit == Unit::Bytes ? (j.steps * 2 + 2) / 3 : (j.steps + 1) / 2;
+  j.first = v[warmup];
+  j.last = v.back();
+  j.leaking = j.slope >= j.threshold && j.rises >= j.rises_needed && j.last > j.first;
+  return j;
+}
+
 void SeriesSet::add(const ProbeSample& s) {
   for (auto& c : s.counters) add_counter(c.name, c.value, c.unit, c.judged);
 }
@@ -47,17 +70,9 @@ nlohmann::json SeriesSet::leaks() const {
   if (n_ < warmup + 4) return out;
   for (auto& [name, s] : series_) {
     if (!s.judged) continue;
-    const double k = slope(s.values, warmup);
-    const double threshold = s.unit == Unit::Bytes ? 4096.0 : 0.3;
-    size_t rises = 0, steps = 0;
-    for (size_t i = warmup + 1; i < s.values.size(); ++i, ++steps)
-      if (s.values[i] > s.values[i - 1]) ++rises;
-    const double first = s.values[warmup], last = s.values.back();
-    // A leak grows in most cycles; a cache that reaches a new high-water
-    // mark once (malloc arenas, slot chunks, a brk heap) is a step, not a
-    // slope. Bytes move with such marks more often than counts do.
-    const bool mostly_rising = s.unit == Unit::Bytes ? rises * 3 >= steps * 2 : rises * 2 >= steps;
-    if (!(k >= threshold && mostly_rising && last > first)) continue;
+    const LeakJudgement j = judge_series(s.values, s.unit, warmup);
+    if (!j.leaking) continue;
+    const double k = j.slope, first = j.first, last = j.last;
     nlohmann::json leak = {{"counter", name},
                            {"unit", s.unit == Unit::Bytes ? "bytes" : "count"},
                            {"slope", k},

@@ -56,4 +56,18 @@ class SeriesSet {
 // Least-squares slope of values[from..] against their index.
 double slope(const std::vector<double>& v, size_t from);
 
+// The leak rule applied to one series, with every quantity it looked at, so
+// a report can say why a counter passed or leaked (report_html.cpp).
+struct LeakJudgement {
+  bool enough = false;        // at least 4 samples after warm-up
+  double slope = 0;           // least-squares slope per cycle after warm-up
+  double intercept = 0;       // the fit's value at the first post-warm-up cycle
+  double threshold = 0;       // slope at which a leak starts (per cycle)
+  size_t rises = 0, steps = 0;
+  size_t rises_needed = 0;    // rises the rule asks for out of `steps`
+  double first = 0, last = 0; // first post-warm-up sample and the last one
+  bool leaking = false;
+};
+LeakJudgement judge_series(const std::vector<double>& v, Unit unit, size_t warmup);
+
 }  // namespace threadlab
