@@ -173,6 +173,7 @@ Crowd* Crowd::start(Context& ctx, const std::vector<Kind>& kinds, int per_kind) 
       c->ok_ = c->ok_ && m->started;
       c->members_.push_back(std::move(m));
     }
+      ctx.progress();
   return c;
 }
 

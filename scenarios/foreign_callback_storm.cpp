@@ -73,6 +73,7 @@ void storm(Context& ctx) {
         }
       });
       if (!entered) return;
+      ctx.progress();
     }
   });
   done = true;

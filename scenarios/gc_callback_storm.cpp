@@ -102,6 +102,7 @@ void cycle(Context& ctx) {
     Context& ctx = *a.ctx;
     for (int k = 0; k < ctx.params.iterations && !ctx.has_findings(); ++k) {
       if (!ctx.call.collect()) break;  // a stop that timed out is `deadlock`
+      ctx.progress();
       if (a.have_holder)
         check(ctx, reinterpret_cast<uint64_t*>(a.holder->encoded ^ scn::kRegisterKey), 0x4e6,
               "held only in a stopped thread's register", true);

@@ -50,6 +50,7 @@ void live_targets(Context& ctx) {
   for (size_t i = 0; i < members.size(); ++i) shots[i] = {&ctx, members[i]->id, &ran[i]};
   for (int k = 0; k < ctx.params.iterations && crowd->ok() && !ctx.has_findings(); ++k) {
     for (auto& s : shots) ctx.call.interrupt(s.target, on_interrupt, &s);
+    ctx.progress();
     ++sent;
   }
   for (size_t i = 0; i < members.size() && crowd->ok(); ++i)

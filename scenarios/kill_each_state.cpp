@@ -130,6 +130,7 @@ void cycle(Context& ctx) {
   for (State s : kStates) {
     if (ctx.has_findings()) return;
     kill_one(ctx, s);
+    ctx.progress();
   }
 }
 

@@ -31,6 +31,7 @@ void cycle(Context& ctx) {
   };
   scn::run_managed(ctx, n, "churn", [&](int i) {
     note_id(ctx.rt->self());
+    ctx.progress();
     const uint64_t tag = 0x100 + static_cast<uint64_t>(i);
     for (int k = 0; k < m / 10 + 1 && !ctx.has_findings(); ++k)
       if (scn::tagged_push(ctx, tag, 8)) scn::tagged_pop_check(ctx, tag, 8, "churn thread");

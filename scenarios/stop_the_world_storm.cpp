@@ -69,6 +69,7 @@ void cycle(Context& ctx) {
   bool ok = crowd->ok();
   for (int round = 0; round < ctx.params.iterations && ok && !ctx.has_findings(); ++round) {
     ok = observed_stop(ctx, *crowd, round, before, during);
+    ctx.progress();
     for (int k = 0; k < 4 && ok; ++k) ok = scn::stop_world(ctx, "burst") && scn::restart_world(ctx);
   }
   if (ok && !ctx.has_findings()) crowd->wait_progress_past(during);

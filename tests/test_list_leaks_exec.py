@@ -86,7 +86,8 @@ def test_exec_hang_is_deadlock_with_gdb_dump(lab, validate, c_program):
 
 def test_ctrl_c_writes_partial_report(lab, validate, tmp_path):
     out = tmp_path / "partial.json"
-    p = subprocess.Popen([lab.bin, "run", "spawn-exit-churn", "selftest-hang", "--timeout", "60",
+    p = subprocess.Popen([lab.bin, "run", "spawn-exit-churn", "selftest-hang", "--adapter", "reference",
+                          "--timeout", "60",
                           "--json", str(out)], stdout=subprocess.PIPE, text=True, env=lab.env)
     # Wait until the first run has finished and the hang is running.
     for line in p.stdout:

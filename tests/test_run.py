@@ -129,7 +129,7 @@ def test_injected_unreleased_adoption_is_leak(lab, validate):
 def test_repeat_and_jobs_and_junit(lab, validate, tmp_path):
     junit = tmp_path / "r.xml"
     proc, doc = lab.run_json("run", "selftest-crash", "spawn-exit-churn", "--repeat", "2", "--jobs", "2",
-                             "--seed", "10", "--junit", str(junit))
+                             "--seed", "10", "--adapter", "reference", "--junit", str(junit))
     assert proc.returncode == 1
     runs = validate(doc)["runs"]
     assert sorted((r["scenario"], r["seed"]) for r in runs) == [

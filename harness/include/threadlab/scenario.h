@@ -27,13 +27,16 @@
 
 #include <threadlab/adapter.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace threadlab {
 
-enum class Verdict { Pass, Skip, Fail, Leak, Invariant, Scribble, Deadlock, Crash };
+// Timeout: time ran out while the run was still making progress (slow or
+// livelocked, not stuck); Deadlock: progress had stopped.
+enum class Verdict { Pass, Skip, Fail, Timeout, Leak, Invariant, Scribble, Deadlock, Crash };
 const char* verdict_name(Verdict v);
 bool verdict_from_name(const std::string& s, Verdict* out);
 // Higher is worse: a run's verdict is the worst of its findings.
@@ -124,6 +127,15 @@ class Context {
   // call and the adapter's last_error. Returns true when rc == OK. Prefer
   // ctx.call, which names the call itself.
   bool ok(int rc, const char* call);
+  // Heartbeat: `n` more operations done. Call it from the loop that drives a
+  // cycle forward (never from threads that spin until told to stop), so a
+  // run whose count still moves at its timeout is `timeout`, not `deadlock`.
+  // Wait-free; read by the watchdog.
+  void progress(uint64_t n = 1) { progress_.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t progress_count() const { return progress_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> progress_{0};
 };
 
 // A defect this scenario catches when it is injected (THREADLAB_INJECT on

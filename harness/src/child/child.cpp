@@ -4,6 +4,9 @@
 //   - Order: crash reporter, dump handler and watchdog are armed before the
 //     adapter initialises its runtime, so even a hang or crash inside init
 //     is reported.
+//   - Each finished cycle is a heartbeat (watchdog_cycle_done), besides the
+//     operations the scenario counts with ctx.progress; the watchdog tells a
+//     stopped run (deadlock) from a slow one (timeout) by them.
 //   - Every finding is also streamed to the runner the moment it is made
 //     ("finding" events), so what a scenario saw before a hang or a crash
 //     (e.g. a stop-the-world that timed out) survives the watchdog's kill.
@@ -144,9 +147,9 @@ int child_main(const ChildArgs& a) {
   channel_open(a.result_fd);
   crash_report_install(a.result_fd);
   thread_dump_install();
-  watchdog_start(watchdog_fire_ms(a.timeout_s), rt);
-
   ChildContext ctx;
+  watchdog_start(watchdog_plan(a.timeout_s, a.stall_s), rt, &ctx);
+
   ctx.rt = rt;
   ctx.params = sc->defaults;
   ctx.params.seed = a.seed;
@@ -168,6 +171,7 @@ int child_main(const ChildArgs& a) {
       check_integrity(rt, ctx, violations);
       sample(rt, series, ctx);
       ++cycles_run;
+      watchdog_cycle_done();
     }
     if (sc->teardown && !ctx.has_findings()) sc->teardown(ctx);
     if (!ctx.has_findings()) check_integrity(rt, ctx, violations);

@@ -16,6 +16,7 @@ struct ChildArgs {
   int threads = -1;
   int iterations = -1;
   double timeout_s = 30;
+  double stall_s = 0;  // heartbeat pause that is a hang (0: timeout_s)
   int result_fd = 3;
 };
 

@@ -52,11 +52,14 @@ const Scenario* find_scenario(const std::string& name) {
 }
 
 namespace {
-constexpr const char* kNames[] = {"pass", "skip", "fail", "leak", "invariant", "scribble", "deadlock", "crash"};
+constexpr const char* kNames[] = {"pass",      "skip",     "fail",     "timeout", "leak",
+                                   "invariant", "scribble", "deadlock", "crash"};
+constexpr int kVerdicts = static_cast<int>(sizeof kNames / sizeof kNames[0]);
+static_assert(kVerdicts == static_cast<int>(Verdict::Crash) + 1, "a name for every verdict");
 }
 const char* verdict_name(Verdict v) { return kNames[static_cast<int>(v)]; }
 bool verdict_from_name(const std::string& s, Verdict* out) {
-  for (int i = 0; i < 8; ++i)
+  for (int i = 0; i < kVerdicts; ++i)
     if (s == kNames[i]) {
       *out = static_cast<Verdict>(i);
       return true;

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -13,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "child/channel.h"
+#include "child/child.h"
 #include "child/thread_dump.h"
 #include "probes/wait_graph.h"
 
@@ -23,6 +26,7 @@ std::mutex g_mu;
 std::condition_variable g_cv;
 bool g_stopped = false;
 std::thread g_thread;
+std::atomic<uint64_t> g_cycles{0};
 
 struct ListResult {
   std::mutex mu;
@@ -111,17 +115,57 @@ nlohmann::json dump_thread_json(const ThreadSnapshot& t, const nlohmann::json& r
           {"backtrace", t.backtrace}};
 }
 
-void watchdog_start(int fire_after_ms, const tl_adapter* rt) {
-  g_thread = std::thread([fire_after_ms, rt] {
+WatchdogPlan watchdog_plan(double timeout_s, double stall_s) {
+  WatchdogPlan p;
+  p.time_up_ms = watchdog_fire_ms(timeout_s);
+  p.stall_ms = stall_s > 0 && stall_s < timeout_s ? watchdog_fire_ms(stall_s) : p.time_up_ms;
+  // A quarter of the stall allowance, 0.5 to 10 s: a heartbeat that slow at
+  // the end is a stop, one faster is a run that was still going.
+  p.recent_ms = static_cast<int>(std::clamp(p.stall_ms / 4, 500, 10000));
+  return p;
+}
+
+void watchdog_cycle_done() { g_cycles.fetch_add(1, std::memory_order_relaxed); }
+
+void watchdog_start(const WatchdogPlan& plan, const tl_adapter* rt, const Context* heartbeat) {
+  g_thread = std::thread([plan, rt, heartbeat] {
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    auto ms_since = [](Clock::time_point t) {
+      return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
+    };
+    auto beats = [heartbeat] {
+      return (heartbeat ? heartbeat->progress_count() : 0) + g_cycles.load(std::memory_order_relaxed);
+    };
+    const auto tick = std::chrono::milliseconds(std::clamp(plan.recent_ms / 10, 20, 250));
+    uint64_t last = beats();
+    auto last_moved = t0;
+    bool time_up = false;
     std::unique_lock<std::mutex> lock(g_mu);
-    if (g_cv.wait_for(lock, std::chrono::milliseconds(fire_after_ms), [] { return g_stopped; })) return;
+    for (;;) {
+      if (g_cv.wait_for(lock, tick, [] { return g_stopped; })) return;
+      const uint64_t now_beats = beats();
+      if (now_beats != last) last = now_beats, last_moved = Clock::now();
+      if (ms_since(last_moved) >= plan.stall_ms) break;
+      if (ms_since(t0) >= plan.time_up_ms) {
+        time_up = true;
+        break;
+      }
+    }
     lock.unlock();
+    const int stalled = ms_since(last_moved);
+    const bool moving = time_up && stalled < plan.recent_ms;
     // Said without allocating: the dump below allocates and may block for
     // good on a lock a stopped thread holds (malloc's); the runner then
     // knows the watchdog fired and looks at the threads from outside.
-    char line[64];
-    int n = std::snprintf(line, sizeof line, "{\"event\":\"watchdog\",\"after_ms\":%d}\n", fire_after_ms);
-    channel_emit_raw(line, static_cast<size_t>(n));
+    char line[256];
+    int n = std::snprintf(line, sizeof line,
+                          "{\"event\":\"%s\",\"after_ms\":%d,\"stalled_ms\":%d,\"recent_ms\":%d,"
+                          "\"cycles\":%llu,\"operations\":%llu}\n",
+                          moving ? "timeout" : "watchdog", ms_since(t0), stalled, plan.recent_ms,
+                          static_cast<unsigned long long>(g_cycles.load()),
+                          static_cast<unsigned long long>(heartbeat ? heartbeat->progress_count() : 0));
+    channel_emit_raw(line, static_cast<size_t>(std::min<int>(n, sizeof line - 1)));
     channel_emit(collect_dump(rt));
     // No fflush: a stuck thread may hold a stdio lock.
     _exit(kWatchdogExit);

@@ -47,10 +47,15 @@ int run_cli(int argc, char** argv) {
   auto* runc = app.add_subcommand("run", "run scenarios, each in its own child process");
   runc->add_option("names", run.names, "scenarios to run (default: all but selftest/broken)");
   runc->add_option("--tag", run.tags, "run the scenarios with this tag (repeatable)")->type_name("TAG");
-  runc->add_option("--adapter", run.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  runc->add_option("--adapter", run.adapters,
+                   "runtime adapter, repeatable (default: reference and reference-hybrid, the two suspension "
+                   "policies)")
+      ->type_name("NAME");
   runc->add_option("--repeat", run.repeat, "runs per scenario, seeds S, S+1, ...")->check(num_range(1, 100000));
   auto* seed_opt = runc->add_option("--seed", run_seed, "base seed (default: random, printed)")->check(seed_check());
-  auto* timeout_opt = runc->add_option("--timeout", run_timeout, "per-run timeout in seconds (default: scenario's)")
+  auto* timeout_opt = runc->add_option("--timeout", run_timeout,
+                                       "per-run timeout in seconds (default: scenario's, grown with --threads, "
+                                       "--iterations, --cycles and --scale)")
                           ->check(num_range(0.5, 86400.0));
   runc->add_option("--jobs", run.jobs, "runs in parallel")->check(num_range(1, 256));
   runc->add_option("--threads", run.threads, "worker threads per cycle (default: scenario's)")
@@ -58,7 +63,13 @@ int run_cli(int argc, char** argv) {
   runc->add_option("--iterations", run.iterations, "work per thread per cycle (default: scenario's)")
       ->check(num_range(1, 100000000));
   runc->add_option("--cycles", run.cycles, "lifecycles per run (default: scenario's)")->check(num_range(1, 10000000));
+  runc->add_option("--scale", run.scale, "multiply every scenario's default threads by N (--threads wins)")
+      ->check(num_range(1, 1024));
   report_flags(runc, &run.reports, true);
+  runc->footer(
+      "Under the sanitizers: ci/threadlab --preset tsan run ... (or --preset asan) builds build/tsan and runs its "
+      "threadlab. A run still progressing at its timeout is `timeout`; one whose heartbeat stopped is `deadlock` "
+      "(docs/report-schema.md).");
 
   ExecOptions ex;
   auto* exec = app.add_subcommand("exec", "run any program under the watchdog");
@@ -103,6 +114,7 @@ int run_cli(int argc, char** argv) {
   ch->add_option("--threads", child.threads);
   ch->add_option("--iterations", child.iterations);
   ch->add_option("--timeout", child.timeout_s);
+  ch->add_option("--stall", child.stall_s);
   ch->add_option("--result-fd", child.result_fd);
 
   if (int rc = check_verb(app, argc, argv); rc >= 0) return rc;

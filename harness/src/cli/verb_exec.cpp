@@ -12,9 +12,14 @@
 // Invariants:
 //   - A program that does not exist or cannot be executed is exit 2, before
 //     any report file is written.
-//   - The hang dump happens before the timeout; the group is killed right
-//     after it; the verdict is `deadlock` with the dump or the reason there
-//     is none (no gdb, attach refused).
+//   - The dump happens before the timeout; the group is killed right after
+//     it. Which verdict is judged from outside (cpu_judge.h): the threads'
+//     CPU time is sampled over a window ending at the dump (and, for a
+//     cooperating program, its cycle markers count as a heartbeat). Every
+//     thread asleep, no CPU time and no cycle in the window: `deadlock`.
+//     Still burning CPU or still cycling: `timeout` (livelock or just slow),
+//     and the reason says how much CPU which threads used. Either way the
+//     dump, or the reason there is none (no gdb, attach refused), is kept.
 #include <poll.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -36,6 +41,7 @@
 #include "runner/run_record.h"
 #include "report/terminal.h"
 #include "cli/verbs.h"
+#include "probes/cpu_judge.h"
 #include "probes/tasks.h"
 
 namespace threadlab {
@@ -116,8 +122,16 @@ int verb_exec(const ExecOptions& o) {
   bool cycle_mode = false;
   SeriesSet cycles(static_cast<size_t>(o.warmup)), timed(0);
   const double fire_at = t0 + watchdog_fire_ms(o.timeout_s) / 1000.0;
+  // The CPU window before the dump: a quarter of the timeout, 0.5 to 10 s.
+  const double cpu_from = std::max(t0, fire_at - std::clamp(o.timeout_s / 4, 0.5, 10.0));
+  std::vector<TaskCpu> cpu_before;
+  bool cpu_sampled = false;
+  double cpu_sampled_at = t0;
+  uint64_t cycles_seen = 0, cycles_at_cpu = 0;
+  std::string cpu_note;
   double next_sample = t0;
   bool hung = false, interrupted = false;
+  CpuJudgement cpu;
   nlohmann::json dump;
   std::string dump_note;
 
@@ -137,8 +151,15 @@ int verb_exec(const ExecOptions& o) {
       proc_kill_and_reap(&p);
       break;
     }
+    if (!cpu_sampled && now >= cpu_from) {
+      cpu_before = task_cpu(p.pid, &cpu_note);
+      cpu_sampled = true;
+      cpu_sampled_at = now;
+      cycles_at_cpu = cycles_seen;
+    }
     if (now >= fire_at) {
       hung = true;
+      cpu = judge_cpu(cpu_before, task_cpu(p.pid, &cpu_note), now - cpu_sampled_at);
       dump = gdb_dump(p.pid, &dump_note);
       proc_kill_and_reap(&p);
       break;
@@ -151,6 +172,7 @@ int verb_exec(const ExecOptions& o) {
     if (p.out_fd >= 0) fds.push_back({p.out_fd, POLLIN, 0});
     if (p.cycle_fd >= 0) fds.push_back({p.cycle_fd, POLLIN, 0});
     double until = std::min(fire_at, cycle_mode ? fire_at : next_sample);
+    if (!cpu_sampled) until = std::min(until, cpu_from);
     poll(fds.data(), fds.size(), static_cast<int>(std::clamp((until - now) * 1000, 0.0, 250.0)));
     runner_signal_drain();
     proc_drain(&p);
@@ -163,6 +185,7 @@ int verb_exec(const ExecOptions& o) {
       }
       for (ssize_t i = 0; i < n; ++i) {
         cycle_mode = true;
+        ++cycles_seen;
         sample_into(cycles);
         char ack = 'a';
         (void)!write(p.cycle_fd, &ack, 1);
@@ -181,10 +204,25 @@ int verb_exec(const ExecOptions& o) {
   ev["output_bytes"] = p.out.total;
   std::string verdict = "pass", reason;
   if (hung) {
-    verdict = "deadlock";
+    const uint64_t cycles_in_window = cycles_seen - cycles_at_cpu;
+    const bool moving = cpu.busy || cycles_in_window > 0;
+    verdict = moving ? "timeout" : "deadlock";
+    if (!cpu_note.empty()) dump_note += (dump_note.empty() ? "" : "; ") + cpu_note;
     ev["dump"] = {{"threads", dump}, {"cycle", nullptr}, {"note", dump_note}};
-    reason = fmt::format("still running after {:.1f}s; {} thread(s) dumped{}", fire_at - t0, dump.size(),
-                         dump_note.empty() ? "" : " (" + dump_note + ")");
+    ev["cpu"] = {{"threads", cpu.threads},
+                 {"busy_threads", cpu.busy_threads},
+                 {"cpu_s", cpu.cpu_s},
+                 {"window_s", cpu.window_s},
+                 {"cycles_in_window", cycles_in_window}};
+    const std::string cycled =
+        cycles_in_window ? fmt::format(", {} cycle marker(s) in that time", cycles_in_window) : "";
+    reason = moving ? fmt::format("timed out after {:.1f}s, still running: {} thread(s) used {:.2f}s CPU in the last "
+                                  "{:.1f}s{} (livelock or just slow, not stuck); {} thread(s) dumped",
+                                  fire_at - t0, cpu.busy_threads, cpu.cpu_s, cpu.window_s, cycled, dump.size())
+                    : fmt::format("stuck after {:.1f}s: every thread asleep, {} thread(s) used {:.2f}s CPU in the last "
+                                  "{:.1f}s; {} thread(s) dumped",
+                                  fire_at - t0, cpu.threads, cpu.cpu_s, cpu.window_s, dump.size());
+    if (!dump_note.empty()) reason += " (" + dump_note + ")";
   } else if (WIFSIGNALED(p.status)) {
     verdict = "crash";
     reason = "killed by " + signal_name(WTERMSIG(p.status));

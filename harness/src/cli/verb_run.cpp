@@ -6,6 +6,11 @@
 //     scenario/adapter/tag or an unwritable report path is exit 2 with no
 //     files written.
 //   - Without names or tags, scenarios tagged selftest or broken are left out.
+//   - Without --adapter, every scenario runs on reference and then on
+//     reference-hybrid: both suspension policies (same seeds on each).
+//   - Without --timeout, a run's timeout grows with the work asked of it
+//     (run_timeout, runner.h); a hang is still called after the scenario's
+//     own timeout without a heartbeat.
 //   - Without report flags, reports go to ./threadlab-reports/latest.*
 //     ($THREADLAB_REPORT_DIR overrides the directory; ci/threadlab sets it
 //     to build/reports); a directory that cannot be made is exit 2.
@@ -36,9 +41,15 @@ bool has_tag(const Scenario* s, const std::string& tag) {
 
 int verb_run(const RunOptions& o) {
   if (auto p = inject_env_problem(); !p.empty()) return usage_error(p);
-  const tl_adapter* rt = find_adapter(o.adapter);
-  if (!rt) return usage_error(fmt::format("unknown adapter '{}' (threadlab list shows them)", o.adapter));
-  if (auto p = adapter_problem(rt); !p.empty()) return usage_error(fmt::format("adapter '{}' is unusable: {}", o.adapter, p));
+  const std::vector<std::string> adapter_names =
+      o.adapters.empty() ? std::vector<std::string>{"reference", "reference-hybrid"} : o.adapters;
+  std::vector<const tl_adapter*> adapters;
+  for (auto& name : adapter_names) {
+    const tl_adapter* rt = find_adapter(name);
+    if (!rt) return usage_error(fmt::format("unknown adapter '{}' (threadlab list shows them)", name));
+    if (auto p = adapter_problem(rt); !p.empty()) return usage_error(fmt::format("adapter '{}' is unusable: {}", name, p));
+    adapters.push_back(rt);
+  }
 
   std::vector<const Scenario*> chosen;
   for (auto& n : o.names) {
@@ -78,21 +89,26 @@ int verb_run(const RunOptions& o) {
 
   const uint64_t base_seed = o.seed ? *o.seed : fresh_seed();
   std::vector<Job> jobs;
-  for (auto* s : chosen)
-    for (int r = 0; r < o.repeat; ++r) {
-      Job j;
-      j.id = {s->name, o.adapter, base_seed + static_cast<uint64_t>(r), r, s->tags,
-              verdict_name(s->expected), o.timeout_s ? *o.timeout_s : static_cast<double>(s->timeout_s)};
-      j.threads = o.threads;
-      j.iterations = o.iterations;
-      j.cycles = o.cycles;
-      if (uint64_t missing = s->caps & ~rt->caps)
-        j.skip_reason = fmt::format("adapter '{}' lacks capability {}", o.adapter, cap_names(missing));
-      jobs.push_back(j);
-    }
+  for (size_t a = 0; a < adapters.size(); ++a)
+    for (auto* s : chosen)
+      for (int r = 0; r < o.repeat; ++r) {
+        Job j;
+        j.threads = o.threads > 0 ? o.threads : o.scale > 1 ? s->defaults.threads * o.scale : -1;
+        j.iterations = o.iterations;
+        j.cycles = o.cycles;
+        const RunTimeout t = run_timeout(*s, j, o.timeout_s);
+        j.stall_s = t.stall_s;
+        j.id = {s->name, adapter_names[a], base_seed + static_cast<uint64_t>(r), r, s->tags,
+                verdict_name(s->expected), t.timeout_s};
+        if (uint64_t missing = s->caps & ~adapters[a]->caps)
+          j.skip_reason = fmt::format("adapter '{}' lacks capability {}", adapter_names[a], cap_names(missing));
+        jobs.push_back(j);
+      }
 
-  fmt::print("threadlab run: {} run(s) on adapter '{}', seed {}, {} job(s)\n", jobs.size(), o.adapter, base_seed,
-             o.jobs);
+  std::string names;
+  for (auto& n : adapter_names) names += (names.empty() ? "'" : ", '") + n + "'";
+  fmt::print("threadlab run: {} run(s) on adapter{} {}, seed {}, {} job(s)\n", jobs.size(),
+             adapter_names.size() > 1 ? "s" : "", names, base_seed, o.jobs);
   std::fflush(stdout);
   const double t0 = mono_now(), started = unix_now();
   bool interrupted = false;

@@ -15,13 +15,14 @@ namespace threadlab {
 struct RunOptions {
   std::vector<std::string> names;
   std::vector<std::string> tags;
-  std::string adapter = "reference";
+  std::vector<std::string> adapters;  // empty: reference and reference-hybrid
   int repeat = 1;
   std::optional<uint64_t> seed;
   std::optional<double> timeout_s;
   int jobs = 1;
   // Override every chosen scenario's defaults (-1: keep them).
   int threads = -1, iterations = -1, cycles = -1;
+  int scale = 1;  // default threads x scale where --threads is not given
   ReportPaths reports;
 };
 

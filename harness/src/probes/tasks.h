@@ -30,4 +30,12 @@ struct ThreadSnapshot {
 // (answered = false). Platform file (tasks_linux.cpp, tasks_darwin.cpp).
 std::vector<ThreadSnapshot> outside_view(long pid, std::string* note);
 
+// CPU time (user + system, seconds) each thread of `pid` has used so far;
+// empty, with the note set, where the OS offers no outside view.
+struct TaskCpu {
+  int64_t tid = 0;
+  double cpu_s = 0;
+};
+std::vector<TaskCpu> task_cpu(long pid, std::string* note);
+
 }  // namespace threadlab

@@ -12,4 +12,9 @@ std::vector<ThreadSnapshot> outside_view(long, std::string* note) {
   return {};
 }
 
+std::vector<TaskCpu> task_cpu(long, std::string* note) {
+  *note = "no view of another process's CPU time per thread on this platform";
+  return {};
+}
+
 }  // namespace threadlab

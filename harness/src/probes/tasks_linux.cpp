@@ -2,10 +2,13 @@
 //
 // Invariants:
 //   - Each file is read once, first line only; a missing file reads as "".
+//   - CPU times are read from stat fields 14 and 15 (utime, stime) in clock
+//     ticks; a task whose stat cannot be parsed is left out, never zero.
 //   - Syscall numbers are named for the waits that matter in hang dumps;
 //     others are printed as numbers, never guessed.
 #include <dirent.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -85,6 +88,32 @@ bool read_task(const std::string& task_dir, ThreadSnapshot* t) {
 void append_kernel_stack(const std::string& task_dir, std::vector<std::string>* out) {
   std::ifstream ks(task_dir + "/stack");
   for (std::string line; std::getline(ks, line);) out->push_back(fmt::format("[kernel] {}", line));
+}
+
+std::vector<TaskCpu> task_cpu(long pid, std::string* note) {
+  std::vector<TaskCpu> out;
+  const std::string tasks = task_list_dir(pid);
+  std::vector<long> tids;
+  if (!list_tasks(tasks, &tids)) {
+    *note = fmt::format("cannot list {}: {}", tasks, strerror(errno));
+    return out;
+  }
+  static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (long tid : tids) {
+    // Fields after "(comm) ": state ppid pgrp session tty tpgid flags
+    // minflt cminflt majflt cmajflt utime stime (proc(5) fields 3..15).
+    const std::string stat = read_first_line(fmt::format("{}/{}/stat", tasks, tid));
+    auto rp = stat.rfind(')');
+    if (rp == std::string::npos) continue;  // exited since the listing
+    std::istringstream fields(stat.substr(rp + 1));
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 0; i < 11 && fields >> f; ++i) {
+    }
+    if (!(fields >> utime >> stime)) continue;
+    out.push_back({tid, static_cast<double>(utime + stime) / ticks});
+  }
+  return out;
 }
 
 std::vector<ThreadSnapshot> outside_view(long pid, std::string* note) {

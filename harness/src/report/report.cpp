@@ -36,7 +36,8 @@ nlohmann::json make_report(const std::string& verb, const std::vector<nlohmann::
   utsname u{};
   uname(&u);
   nlohmann::json counts = nlohmann::json::object();
-  for (auto* v : {"pass", "skip", "fail", "leak", "invariant", "scribble", "deadlock", "crash"}) counts[v] = 0;
+  for (auto* v : {"pass", "skip", "fail", "timeout", "leak", "invariant", "scribble", "deadlock", "crash"})
+    counts[v] = 0;
   int findings = 0;
   for (auto& r : runs) {
     std::string v = r["verdict"];

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <threadlab/scenario.h>
 
 namespace threadlab {
 
@@ -39,6 +40,12 @@ std::string describe_cycle(const nlohmann::json& cycle) {
 }
 
 namespace {
+bool has_verdict(const nlohmann::json& findings, const char* verdict) {
+  for (auto& f : findings)
+    if (f.value("verdict", "") == verdict) return true;
+  return false;
+}
+
 std::string demangle_frame(const std::string& line) {
   // "frame 0xIP NAME+0xOFF"
   std::istringstream ls(line);
@@ -61,7 +68,8 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
   run["duration_s"] = duration_s;
   auto& ev = run["evidence"];
   nlohmann::json result, dump, streamed = nlohmann::json::array();
-  bool watchdog = false;
+  nlohmann::json beat;  // the watchdog's first line: heartbeat when it fired
+  bool watchdog = false, timed_out = false;
   std::vector<std::string> crash_frames;
   std::string crash_head;
   std::istringstream lines(p.result_buf);
@@ -77,7 +85,10 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
       std::string e = j.value("event", "");
       if (e == "result") result = j;
       if (e == "dump") dump = j;
-      if (e == "watchdog") watchdog = true;
+      if (e == "watchdog" || e == "timeout") {
+        (e == "watchdog" ? watchdog : timed_out) = true;
+        beat = j;
+      }
       if (e == "finding" && j.contains("finding")) streamed.push_back(j["finding"]);
     }
   }
@@ -92,14 +103,43 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
   if (p.stray) ev["stray_processes"] = true;
 
   std::string verdict = "pass", reason;
-  if (!dump.is_null() || watchdog || hard_timeout) {
+  if (beat.is_object())
+    ev["progress"] = {{"cycles", beat.value("cycles", uint64_t{0})},
+                      {"operations", beat.value("operations", uint64_t{0})},
+                      {"stalled_s", beat.value("stalled_ms", 0) / 1000.0},
+                      {"window_s", beat.value("recent_ms", 0) / 1000.0}};
+  if (timed_out && !watchdog && describe_cycle(dump["cycle"]).empty() && !has_verdict(streamed, "deadlock")) {
+    // Time ran out with the heartbeat still moving: slow (or livelocked),
+    // not stuck. A finding made on the way outranks it.
+    verdict = "timeout";
+    reason = fmt::format("still progressing when time ran out after {:.1f}s: {} cycle(s) and {} operation(s) done, "
+                         "the heartbeat last moved {:.1f}s before",
+                         beat.value("after_ms", 0) / 1000.0, beat.value("cycles", uint64_t{0}),
+                         beat.value("operations", uint64_t{0}), beat.value("stalled_ms", 0) / 1000.0);
+    if (!dump.is_null())
+      ev["dump"] = {{"threads", dump["threads"]}, {"cycle", dump["cycle"]}, {"note", dump["note"]}};
+    Verdict worst = Verdict::Timeout, v;
+    std::string what;
+    for (auto& f : streamed)
+      if (verdict_from_name(f.value("verdict", ""), &v) && verdict_rank(v) > verdict_rank(worst))
+        worst = v, what = f.value("what", "");
+    if (worst != Verdict::Timeout) {
+      verdict = verdict_name(worst);
+      reason = what + "; then " + reason;
+    }
+  } else if (!dump.is_null() || watchdog || timed_out || hard_timeout) {
     verdict = "deadlock";
     if (!dump.is_null()) {
       ev["dump"] = {{"threads", dump["threads"]}, {"cycle", dump["cycle"]}, {"note", dump["note"]}};
       std::string cyc = describe_cycle(dump["cycle"]);
       reason = !cyc.empty() ? cyc
-                            : fmt::format("no progress before the watchdog fired; {} threads dumped",
-                                          dump["threads"].size());
+               : beat.is_object()
+                   ? fmt::format("no progress for {:.1f}s ({} cycle(s), {} operation(s) done) when the watchdog "
+                                 "fired; {} threads dumped",
+                                 beat.value("stalled_ms", 0) / 1000.0, beat.value("cycles", uint64_t{0}),
+                                 beat.value("operations", uint64_t{0}), dump["threads"].size())
+                   : fmt::format("no progress before the watchdog fired; {} threads dumped", dump["threads"].size());
+      if (!cyc.empty() && timed_out) reason += " (other threads still progressing)";
       // No cycle, but a runtime lock someone waits for (e.g. held by a
       // thread that is gone): name the first such wait.
       if (cyc.empty())

@@ -3,7 +3,10 @@
 // (docs/report-schema.md).
 //
 // Invariants:
-//   - The verdict follows the strongest evidence: a watchdog dump or the
+//   - The verdict follows the strongest evidence: the watchdog's "timeout"
+//     (heartbeat still moving at time-up) -> timeout, unless its dump holds a
+//     wait-for cycle or the scenario made a deadlock finding (deadlock) or a
+//     worse finding came first; a watchdog "watchdog" event or dump, or the
 //     runner's hard timeout -> deadlock; a fatal signal or crash lines ->
 //     crash; otherwise the child's own result; no result at all -> crash
 //     (signal) or fail (exit status).

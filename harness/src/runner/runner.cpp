@@ -55,10 +55,24 @@ std::vector<std::string> child_argv(const Job& j) {
   opt("--warmup", j.warmup);
   opt("--threads", j.threads);
   opt("--iterations", j.iterations);
+  if (j.stall_s > 0 && j.stall_s < j.id.timeout_s) {
+    a.push_back("--stall");
+    a.push_back(fmt::format("{}", j.stall_s));
+  }
   return a;
 }
 
 }  // namespace
+
+RunTimeout run_timeout(const Scenario& s, const Job& j, std::optional<double> explicit_s) {
+  if (explicit_s) return {*explicit_s, *explicit_s};
+  auto ratio = [](int asked, int dflt) { return asked > 0 ? std::max(1.0, double(asked) / std::max(1, dflt)) : 1.0; };
+  const double growth = std::min(kMaxTimeoutGrowth, ratio(j.threads, s.defaults.threads) *
+                                                        ratio(j.iterations, s.defaults.iterations) *
+                                                        ratio(j.cycles, s.defaults.cycles));
+  const double base = static_cast<double>(s.timeout_s);
+  return {base * growth, base};
+}
 
 std::vector<nlohmann::json> run_jobs(const std::vector<Job>& jobs, int parallel,
                                      const std::function<void(const nlohmann::json&, size_t)>& on_done,

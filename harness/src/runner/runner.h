@@ -4,7 +4,9 @@
 // Invariants:
 //   - A child's deadline is its timeout plus a grace for the watchdog's dump;
 //     past it the runner kills the group itself and records `deadlock`, so a
-//     hang is reported within timeout + 4 s whatever the child does.
+//     hang is reported within timeout + 4 s whatever the child does. The
+//     child's own watchdog calls it earlier, after its stall allowance
+//     without a heartbeat (watchdog.h).
 //   - A finished run is handed to `on_done` at once (live progress); results
 //     of other runs are never lost to one child's misbehaviour.
 //   - On SIGINT/SIGTERM every running child's group is killed, the runs not
@@ -15,6 +17,7 @@
 #include <threadlab/scenario.h>
 
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -25,10 +28,23 @@ namespace threadlab {
 struct Job {
   RunIdentity id;
   int cycles = -1, warmup = -1, threads = -1, iterations = -1;
+  double stall_s = 0;       // heartbeat pause that is a hang (0: the timeout)
   std::string skip_reason;  // non-empty: not run, reported `skip`
 };
 
 constexpr double kHardGraceS = 4.0;
+
+// A run's timeout and stall allowance. Given --timeout, both are it.
+// Otherwise the timeout is the scenario's, times the growth of the work
+// asked for over its defaults (threads x iterations x cycles, each ratio
+// at least 1, the product at most kMaxTimeoutGrowth), and the stall
+// allowance stays the scenario's own timeout: a bigger run may take longer,
+// but a hang is called as soon as it would have been at default size.
+constexpr double kMaxTimeoutGrowth = 64;
+struct RunTimeout {
+  double timeout_s, stall_s;
+};
+RunTimeout run_timeout(const Scenario& s, const Job& j, std::optional<double> explicit_s);
 
 std::vector<nlohmann::json> run_jobs(const std::vector<Job>& jobs, int parallel,
                                      const std::function<void(const nlohmann::json&, size_t done)>& on_done,
