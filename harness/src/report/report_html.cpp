@@ -333,7 +333,7 @@ const char* kStyle =
     "stroke-dasharray:2 2}.k{display:inline-block;width:18px;height:0;margin:0 3px 3px 6px;border-top:2px solid}"
     ".k.data{border-color:#36c}.k.band{height:8px;border:0;background:#e3e7ef;margin-bottom:0}"
     ".k.fit{border-top:2px dashed #000}.k.threshold{border-top:2px dotted #d33}.flat,.note{color:#555;font-size:13px}"
-    ".reason{font-size:15px}td:nth-child(-n+3){white-space:nowrap}";
+    ".reason{font-size:15px}.runs td:nth-child(-n+5){white-space:nowrap}td{overflow-wrap:anywhere}";
 
 }  // namespace
 
@@ -348,7 +348,7 @@ std::string render_html(const nlohmann::json& r) {
                    esc(str(r, "started_at")), r.value("duration_s", 0.0), sum.value("total", 0),
                    sum.value("findings", 0) ? "bad" : "pass", sum.value("findings", 0), esc(str(r["host"], "os")),
                    esc(str(r["host"], "arch")), esc(str(r["host"], "kernel")));
-  h += "<table><tr><th>scenario</th><th>adapter</th><th>seed</th><th>verdict</th><th>time</th><th>reason</th></tr>";
+  h += "<table class='runs'><tr><th>scenario</th><th>adapter</th><th>seed</th><th>verdict</th><th>time</th><th>reason</th></tr>";
   size_t row = 0;
   for (auto& run : r["runs"]) {
     const std::string v = str(run, "verdict");
