@@ -11,6 +11,7 @@ struct ForeignArg {
   int i;
 };
 void* foreign_main(void* p) {
+  thread_started();
   auto* a = static_cast<ForeignArg*>(p);
   (*a->fn)(a->i);
   return nullptr;

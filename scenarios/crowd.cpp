@@ -62,6 +62,7 @@ void churn(Member& m) {
 }
 
 void* adopt_once(void* p) {
+  thread_started();
   auto& m = *static_cast<Member*>(p);
   Context& ctx = m.crowd->ctx;
   if (!ctx.call.callback_enter()) return nullptr;
@@ -76,6 +77,7 @@ void* adopt_once(void* p) {
 }
 
 void* adopting(void* p) {
+  thread_started();
   auto& m = *static_cast<Member*>(p);
   while (!m.crowd->stop.load(std::memory_order_relaxed) && !has_deadlock(m.crowd->ctx)) {
     pthread_t t;

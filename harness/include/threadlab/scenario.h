@@ -175,6 +175,12 @@ class RegisterScenario {
   const Scenario scenario;
 };
 
+// First call on a thread a scenario starts itself (a raw pthread, foreign to
+// the runtime): gives it what every thread of a scenario child has, an
+// alternate signal stack for the crash report, so even its stack overflow
+// is reported with a backtrace. Idempotent; released when the thread exits.
+void thread_started();
+
 // Every registered scenario, sorted by name.
 const std::vector<const Scenario*>& all_scenarios();
 const Scenario* find_scenario(const std::string& name);

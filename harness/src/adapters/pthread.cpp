@@ -25,6 +25,7 @@
 #include <new>
 
 #include "adapters/builtin.h"
+#include "child/altstack.h"
 #include "runner/process.h"
 
 namespace {
@@ -93,6 +94,7 @@ struct Start {
 };
 
 void* trampoline(void* p) {
+  threadlab::ensure_altstack();  // the harness's crash report covers this thread's overflow too
   auto* s = static_cast<Start*>(p);
   Slot* slot = me(s->name);
   tl_adapter_fn fn = s->fn;

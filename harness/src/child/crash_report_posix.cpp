@@ -3,14 +3,20 @@
 // same signal so the runner sees the real cause.
 //
 // Line protocol (parsed by the runner, runner/run_record.cpp):
-//   "crash signal=N tid=T addr=0xA\n", then "frame 0xIP NAME+0xOFF\n" per
-//   frame after the signal frame, then "crash end\n".
+//   "crash signal=N tid=T addr=0xA\n" for a fault the kernel raised
+//   (si_code > 0), "crash signal=N tid=T sent_by_pid=P\n" for a signal that
+//   was sent (si_code <= 0: SI_USER, SI_TKILL, SI_QUEUE; si_addr then
+//   overlays the sender's pid, so no address is printed), then
+//   "frame 0xIP NAME+0xOFF\n" per frame after the signal frame, then
+//   "crash end\n".
 //
 // Invariants:
 //   - The handler allocates nothing and takes no lock (backtrace_capture.h);
 //     it formats into a static buffer and write()s it.
 //   - Only the first crashing thread reports (an atomic flag); the others go
 //     straight to the default action.
+//   - The handler runs on an alternate stack (SA_ONSTACK) on every thread
+//     (altstack.h), so a stack overflow is reported too.
 //   - Handlers are installed before the adapter initialises its runtime, so
 //     a runtime that installs its own fault handler and chains to the
 //     previous one reaches this one last.
@@ -22,6 +28,7 @@
 
 #include "runner/process.h"
 #include "child/backtrace_capture.h"
+#include "child/altstack.h"
 #include "child/crash_report.h"
 
 namespace threadlab {
@@ -31,7 +38,6 @@ int g_fd = -1;
 std::atomic<bool> g_reported{false};
 Frames g_frames;
 char g_line[256];
-alignas(16) char g_altstack[64 * 1024];
 
 void put(size_t n) {
   size_t off = 0;
@@ -50,8 +56,13 @@ void on_crash(int sig, siginfo_t* info, void*) {
     n = sig_append_dec(g_line, n, cap, sig);
     n = sig_append(g_line, n, cap, " tid=");
     n = sig_append_dec(g_line, n, cap, current_kernel_tid());
-    n = sig_append(g_line, n, cap, " addr=");
-    n = sig_append_hex(g_line, n, cap, reinterpret_cast<uintptr_t>(info ? info->si_addr : nullptr));
+    if (info && info->si_code > 0) {  // a fault the kernel raised: si_addr is the faulting address
+      n = sig_append(g_line, n, cap, " addr=");
+      n = sig_append_hex(g_line, n, cap, reinterpret_cast<uintptr_t>(info->si_addr));
+    } else if (info) {  // sent (kill, tgkill, sigqueue, raise, abort): si_addr holds the sender, not an address
+      n = sig_append(g_line, n, cap, " sent_by_pid=");
+      n = sig_append_dec(g_line, n, cap, info->si_pid);
+    }
     n = sig_append(g_line, n, cap, "\n");
     put(n);
     capture_frames(&g_frames);
@@ -77,10 +88,7 @@ void on_crash(int sig, siginfo_t* info, void*) {
 
 void crash_report_install(int fd) {
   g_fd = fd;
-  stack_t ss{};
-  ss.ss_sp = g_altstack;
-  ss.ss_size = sizeof g_altstack;
-  sigaltstack(&ss, nullptr);  // the installing (main) thread only
+  ensure_altstack();  // this (main) thread; other threads get theirs where they start (altstack.h)
   struct sigaction sa {};
   sa.sa_sigaction = on_crash;
   sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK;
