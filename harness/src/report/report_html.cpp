@@ -333,7 +333,7 @@ const char* kStyle =
     "stroke-dasharray:2 2}.k{display:inline-block;width:18px;height:0;margin:0 3px 3px 6px;border-top:2px solid}"
     ".k.data{border-color:#36c}.k.band{height:8px;border:0;background:#e3e7ef;margin-bottom:0}"
     ".k.fit{border-top:2px dashed #000}.k.threshold{border-top:2px dotted #d33}.flat,.note{color:#555;font-size:13px}"
-    ".reason{font-size:15px}.runs td:nth-child(-n+5){white-space:nowrap}td{overflow-wrap:anywhere}";
+    ".reason{font-size:15px}.runs td:nth-child(-n+5){white-space:nowrap}";
 
 }  // namespace
 
