@@ -10,15 +10,12 @@
 #include "ledger.h"
 #include "record.h"
 
-#if defined(TL_UNDER_ASAN)
-#include <sanitizer/asan_interface.h>
-// A cached record is poisoned, so a stale pointer to it is still reported.
-#define TL_CACHE_POISON(r) ASAN_POISON_MEMORY_REGION(r, sizeof(Record))
-#define TL_CACHE_UNPOISON(r) ASAN_UNPOISON_MEMORY_REGION(r, sizeof(Record))
-#else
-#define TL_CACHE_POISON(r) ((void)(r))
-#define TL_CACHE_UNPOISON(r) ((void)(r))
-#endif
+#include "sanitizer_policy.h"
+
+// A cached record is poisoned (ASan), so a stale pointer to it is still
+// reported.
+#define TL_CACHE_POISON(r) TL_ASAN_POISON(r, sizeof(Record))
+#define TL_CACHE_UNPOISON(r) TL_ASAN_UNPOISON(r, sizeof(Record))
 
 namespace tl {
 namespace {

@@ -1,5 +1,9 @@
 // altstack.cpp — learning a thread's altstack, and the ranges the collector
 // scans for a thread stopped on it (see altstack.h for the invariants).
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "altstack.h"
 
 #include "current.h"

@@ -1,4 +1,8 @@
 // current.cpp — the three current-record lookups and the key destructor.
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "current.h"
 
 #include <pthread.h>
@@ -16,7 +20,7 @@ namespace {
 __attribute__((tls_model("initial-exec"))) thread_local Record* t_current = nullptr;
 __attribute__((tls_model("initial-exec"))) thread_local bool t_torn_down = false;
 pthread_key_t g_key;
-pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
+bool g_key_made = false;  // tl_init runs once, under its own lock
 
 void key_destructor(void* value) {
   auto* r = static_cast<Record*>(value);
@@ -50,10 +54,13 @@ void key_destructor(void* value) {
   if (adopted) pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
-void make_key() { pthread_key_create(&g_key, key_destructor); }
 }  // namespace
 
-void current_init() { pthread_once(&g_key_once, make_key); }
+void current_init() {
+  if (g_key_made) return;
+  pthread_key_create(&g_key, key_destructor);
+  g_key_made = true;
+}
 
 Record* current_record() { return t_current; }
 

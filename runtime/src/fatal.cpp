@@ -1,4 +1,8 @@
 // fatal.cpp — the fatal-error path (see fatal.h for its invariants).
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "fatal.h"
 
 #include <signal.h>

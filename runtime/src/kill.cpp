@@ -1,4 +1,8 @@
 // kill.cpp — cleanups, tl_exit's unwinding, and tl_kill (see kill.h).
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "kill.h"
 
 #include <time.h>
@@ -60,7 +64,7 @@ unsigned release_held_locks(Record* r) {
   r->cleanups_run = run_all_cleanups(r);
   // DEFECT kill_keeps_locks: the killed thread's runtime locks stay held.
   r->locks_released = TL_INJECT(kill_keeps_locks) ? 0 : release_held_locks(r);
-  gc::close_scopes_of(r, /*may_collect=*/true);
+  gc::close_scopes_of_and_collect(r);
   r->no_interrupt_depth.store(0, std::memory_order_relaxed);
   r->kill_done.store(true, std::memory_order_release);
   siglongjmp(r->exit_env, 3);
@@ -73,7 +77,7 @@ unsigned release_held_locks(Record* r) {
   r->cleanups = nullptr;
   r->temp_sp = r->temp.lo;
   r->locks_released = TL_INJECT(kill_keeps_locks) ? 0 : release_held_locks(r);
-  gc::close_scopes_of(r, /*may_collect=*/false);
+  gc::close_scopes_of_leaving_pending(r);  // the killer runs it
   r->no_interrupt_depth.store(0, std::memory_order_relaxed);
   r->kill_done.store(true, std::memory_order_release);
   siglongjmp(r->exit_env, 2);

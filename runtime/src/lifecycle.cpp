@@ -28,7 +28,7 @@ void thread_leave_for_exit(Record* r) {
   world::end_stop_of_exiting(r);
   // Close any without-GC scope the thread left open; the collection it
   // deferred runs now, while the thread can still take part in it.
-  gc::close_scopes_of(r, /*may_collect=*/true);
+  gc::close_scopes_of_and_collect(r);
   // Shared side of the lifecycle lock: a thread never starts exiting while
   // the world is stopped, so a stopper never signals a thread that is gone.
   world::lifecycle_enter();
@@ -89,7 +89,7 @@ void release_vanished(Record* r) {
   r->waiting_on.store(nullptr, std::memory_order_relaxed);
   drop_interrupts(r);
   release_held_locks(r);  // a dead owner never unlocks them
-  gc::close_scopes_of(r, /*may_collect=*/false);  // pending: run after the unlock
+  gc::close_scopes_of_leaving_pending(r);  // run after the unlock
   r->no_interrupt_depth.store(0, std::memory_order_relaxed);
   transition(r->state, State::Exiting, State::Dead, r->id);
   retire_stacks(r);

@@ -1,4 +1,8 @@
 // lock_rank.cpp — the lock-order check (see lock_rank.h).
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "lock_rank.h"
 
 #if TL_INJECTION_COMPILED

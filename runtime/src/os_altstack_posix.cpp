@@ -4,6 +4,10 @@
 // Invariant: both functions make only system calls (no allocation, no lock),
 // so current_altstack runs in the suspend handler [signal path] and
 // mapped_low in the collector with the world stopped.
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include <errno.h>
 #include <signal.h>
 #include <sys/mman.h>

@@ -1,5 +1,9 @@
 // os_linux.cpp — Linux parts of the platform interface: kernel tids and the
 // control-stack bounds glibc knows for the calling thread.
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include <linux/futex.h>
 #include <pthread.h>
 #include <time.h>

@@ -17,6 +17,10 @@
 //     wins, so a stale frame can only widen the scan, never narrow it.
 //   - Built without address and thread instrumentation: the frames belong to
 //     a stopped thread, and ASan poisons handler frames' redzones there.
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include <signal.h>
 #include <stddef.h>
 #include <ucontext.h>

@@ -1,4 +1,8 @@
 // race_point.cpp — the stall behind TL_RACE_POINT (see race_point.h).
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "race_point.h"
 
 #include <sched.h>

@@ -1,4 +1,8 @@
 // regs.cpp — capture_callee_saved for each architecture (see regs.h).
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "regs.h"
 
 namespace tl {

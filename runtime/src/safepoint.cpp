@@ -1,6 +1,7 @@
 // safepoint.cpp — Record::move (the state gate), safepoint polls, foreign,
 // blocking and no-interrupt regions (see safepoint.h and world.h).
 #include "safepoint.h"
+#include "sanitizer_policy.h"
 #include "race_point.h"
 
 #include <signal.h>
@@ -86,14 +87,7 @@ extern "C" int tl_safepoint(void) {
   int rc = TL_OK;
   Record* r = self_or_fail("tl_safepoint", &rc);
   if (!r) return rc;
-#if defined(TL_UNDER_TSAN)
-  // ThreadSanitizer holds asynchronous signals until the thread's next
-  // intercepted call; make one here so a preemptive stop is delivered at a
-  // safepoint instead of never (docs/architecture.md, "Suspension under
-  // ThreadSanitizer").
-  sigset_t unused;
-  pthread_sigmask(SIG_BLOCK, nullptr, &unused);
-#endif
+  let_sanitizer_deliver_signals();  // a pending stop signal runs here under TSan
   safepoint_poll(r);
   return TL_OK;
 }

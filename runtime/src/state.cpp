@@ -1,4 +1,8 @@
 // state.cpp — the transition table and checked transitions.
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "state.h"
 
 #include "fatal.h"

@@ -1,4 +1,8 @@
 // status.cpp — tl_strerror, tl_last_error and fail().
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "status.h"
 
 #include <cstdarg>

@@ -21,6 +21,10 @@
 // runs the dynamic linker's lazy resolver, which would add another 2.5 KiB:
 // every C library function it reaches is bound at install
 // (bind_handler_calls). The budget is in runtime.h (tl_register_altstack).
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include <errno.h>
 #include <semaphore.h>
 #include <setjmp.h>

@@ -10,6 +10,10 @@
 //     shrank the stack first, and a stop in between lost the only root
 //     (the aarch64 build did that, and qemu, which delivers signals at
 //     branch boundaries, stopped threads there often).
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include <atomic>
 
 #include "current.h"

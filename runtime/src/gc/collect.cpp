@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../altstack.h"
+#include "sanitizer_policy.h"
 #include "lock_rank.h"
 #include "../blocking.h"
 #include "../current.h"
@@ -31,12 +32,7 @@
 #include "heap.h"
 #include "inhibit.h"
 
-#if defined(TL_UNDER_ASAN)
-#include <sanitizer/asan_interface.h>
-#define TL_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#else
-#define TL_POISON(p, n) ((void)(p), (void)(n))
-#endif
+#define TL_POISON(p, n) TL_ASAN_POISON(p, n)
 
 #define TL_NO_SANITIZE __attribute__((no_sanitize("address", "thread")))
 

@@ -1,5 +1,6 @@
 // heap.cpp — blocks, arenas, allocation buffers (see heap.h).
 #include "heap.h"
+#include "sanitizer_policy.h"
 #include "lock_rank.h"
 
 #include <cstring>
@@ -9,12 +10,7 @@
 #include "../registry.h"
 #include "threadlab/runtime.h"
 
-#if defined(TL_UNDER_ASAN)
-#include <sanitizer/asan_interface.h>
-#define TL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define TL_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#define TL_UNPOISON(p, n) TL_ASAN_UNPOISON(p, n)
 
 namespace tl::gc {
 namespace {

@@ -1,4 +1,8 @@
 // inhibit.cpp — without_gcing scopes and deferred collections (inhibit.h).
+//
+// SIGNAL PATH: this file holds code that runs in signal handlers; nothing
+// in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
+// its object file for allocator and lock symbols).
 #include "inhibit.h"
 
 #include <atomic>
@@ -40,16 +44,21 @@ int request_collection() {
   }
 }
 
-void close_scopes_of(Record* r, bool may_collect) {
+// Signal path: atomics only.
+bool close_scopes_of_leaving_pending(Record* r) {
+  int n = r->gc_inhibit_depth;
+  if (n <= 0) return false;
+  r->gc_inhibit_depth = 0;
+  if (!leave(static_cast<uint64_t>(n))) return false;
+  g_word.fetch_or(kPending, std::memory_order_acq_rel);  // whoever calls run_pending_if_uninhibited runs it
+  return true;
+}
+
+void close_scopes_of_and_collect(Record* r) {
   int n = r->gc_inhibit_depth;
   if (n <= 0) return;
   r->gc_inhibit_depth = 0;
-  if (leave(static_cast<uint64_t>(n))) {
-    if (may_collect)
-      collect_now();
-    else
-      g_word.fetch_or(kPending, std::memory_order_acq_rel);  // the killer runs it
-  }
+  if (leave(static_cast<uint64_t>(n))) collect_now();
 }
 
 void run_pending_if_uninhibited() {
