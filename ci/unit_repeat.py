@@ -5,8 +5,8 @@ Invariants:
   - The set of runs comes from CTest itself (ctest --show-only=json-v1): a
     GoogleTest binary (a test whose command has --gtest_filter) runs whole,
     once per distinct environment CTest gives its tests, with
-    --gtest_repeat=N --gtest_shuffle; any other test runs N times as CTest
-    would run it. Nothing is listed by hand, so a new test binary is covered.
+    --gtest_repeat=N --gtest_shuffle; any other test runs through CTest
+    (ctest -R NAME --repeat until-fail:N), which judges it as usual. Nothing is listed by hand, so a new test binary is covered.
   - Each run has a time limit (N x the largest CTest TIMEOUT of its tests);
     a run that passes its limit is a failure, named as such.
   - Exit 0 only when every run exited 0; failed GoogleTest cases are listed
@@ -54,7 +54,7 @@ def runs_from_ctest(build_dir):
             key = (tuple(cmd), env)
         prev = runs.get(key)
         runs[key] = {"gtest": gtest, "timeout": max(timeout, prev["timeout"] if prev else 0),
-                     "cwd": props.get("WORKING_DIRECTORY", build_dir)}
+                     "cwd": props.get("WORKING_DIRECTORY", build_dir), "name": t["name"]}
     return runs
 
 
@@ -63,18 +63,23 @@ def main():
     only = re.compile(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None
     failed, ran = [], 0
     for (cmd, env), r in sorted(runs_from_ctest(build_dir).items()):
-        if only and not only.search(" ".join([*env, os.path.basename(cmd[0])])):
+        label = " ".join([*env, os.path.basename(cmd[0]) if r["gtest"] else r["name"]])
+        if only and not only.search(label):
             continue
         ran += 1
-        argv = list(cmd) + (["--gtest_repeat=%d" % n, "--gtest_shuffle"] if r["gtest"] else [])
+        if r["gtest"]:
+            argv, cwd = list(cmd) + ["--gtest_repeat=%d" % n, "--gtest_shuffle"], r["cwd"]
+        else:  # CTest judges it (pass/fail regular expressions, WILL_FAIL)
+            argv = ["ctest", "-R", "^%s$" % re.escape(r["name"]), "--repeat", "until-fail:%d" % n,
+                    "--output-on-failure"]
+            cwd = build_dir
         environ = dict(os.environ, **dict(e.split("=", 1) for e in env))
-        label = " ".join([*env, os.path.basename(cmd[0])])
         t0 = time.monotonic()
-        times = 1 if r["gtest"] else n
+        times = 1
         rc, text = 0, ""
         for _ in range(times):
             try:
-                p = subprocess.run(argv, cwd=r["cwd"], env=environ, capture_output=True, text=True,
+                p = subprocess.run(argv, cwd=cwd, env=environ, capture_output=True, text=True,
                                    timeout=r["timeout"] * n)
                 rc, text = p.returncode, text + p.stdout + p.stderr
             except subprocess.TimeoutExpired as e:
