@@ -1,11 +1,15 @@
-// state.h — the record state machine.
+// state.h — the record state machine. Its edges, exactly the table in
+// state.cpp (state_test checks that these lines and the table agree):
 //
-//   CREATING ──► MANAGED ◄──► FOREIGN      (foreign call / between callbacks)
-//      │            ▲  │          │
-//      │            ▼  │          │
-//      │         BLOCKED          │
-//      │               ▼          ▼
-//      └────────────► EXITING ◄───┘ ──► DEAD
+//   CREATING -> MANAGED | DEAD
+//   MANAGED  -> FOREIGN | BLOCKED | EXITING
+//   FOREIGN  -> MANAGED | EXITING
+//   BLOCKED  -> MANAGED
+//   EXITING  -> DEAD
+//   DEAD     -> (none)
+//
+// (CREATING -> DEAD only when a spawn fails; BLOCKED leaves only for
+// MANAGED, so a blocked thread that exits passes through MANAGED.)
 //
 // Invariants:
 //   - Only the owning thread moves its own record between MANAGED, FOREIGN,

@@ -2,6 +2,10 @@
 // allowed, every other move is refused, and a refused move is fatal.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+#include <string>
+
 #include "state.h"
 
 using tl::State;
@@ -56,4 +60,38 @@ TEST(StateMachineDeathTest, WrongCurrentStateIsFatal) {
 TEST(StateMachine, NamesMatchTheCAbi) {
   EXPECT_STREQ(tl_state_name(TL_STATE_EXITING), "exiting");
   EXPECT_STREQ(tl_state_name(99), "invalid");
+}
+
+// The edge list in state.h's header comment is the table, not a drawing of
+// it: every edge listed is allowed, and every allowed edge is listed.
+TEST(StateMachine, HeaderEdgeListMatchesTheTable) {
+  std::ifstream in(TL_RUNTIME_SRC "/state.h");
+  ASSERT_TRUE(in) << "cannot read " TL_RUNTIME_SRC "/state.h";
+  const char* names[] = {"CREATING", "MANAGED", "FOREIGN", "BLOCKED", "EXITING", "DEAD"};
+  bool listed[tl::kStateCount][tl::kStateCount] = {};
+  int from_lines = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("//   ", 0) != 0 || line.find("->") == std::string::npos) continue;
+    std::istringstream words(line.substr(2));
+    std::string from, arrow, to;
+    words >> from >> arrow;
+    int f = -1;
+    for (int i = 0; i < tl::kStateCount; ++i)
+      if (from == names[i]) f = i;
+    ASSERT_GE(f, 0) << line;
+    ++from_lines;
+    while (words >> to) {
+      if (to == "|" || to == "(none)") continue;
+      int t = -1;
+      for (int i = 0; i < tl::kStateCount; ++i)
+        if (to == names[i]) t = i;
+      ASSERT_GE(t, 0) << line;
+      listed[f][t] = true;
+    }
+  }
+  EXPECT_EQ(from_lines, tl::kStateCount);
+  for (int f = 0; f < tl::kStateCount; ++f)
+    for (int t = 0; t < tl::kStateCount; ++t)
+      EXPECT_EQ(listed[f][t], tl::transition_allowed(static_cast<tl::State>(f), static_cast<tl::State>(t)))
+          << names[f] << " -> " << names[t];
 }
