@@ -11,6 +11,7 @@
 #include "lifecycle.h"
 #include "os.h"
 #include "record.h"
+#include "sanitizer_policy.h"
 #include "slot.h"
 
 namespace tl {
@@ -22,6 +23,12 @@ __attribute__((tls_model("initial-exec"))) thread_local bool t_torn_down = false
 pthread_key_t g_key;
 bool g_key_made = false;  // tl_init runs once, under its own lock
 
+// Not instrumented by ThreadSanitizer: on a thread adopted in a late
+// round it runs (only to re-arm) in the C library's last round, after
+// TSan's own destructor finalised the thread, where instrumented code
+// crashes. The teardown it calls runs in the penultimate round or never
+// (then the death watch reaps the record).
+TL_UNINSTRUMENTED_UNDER_TSAN
 void key_destructor(void* value) {
   auto* r = static_cast<Record*>(value);
   // Re-arm so the record survives the other keys' destructors, which may

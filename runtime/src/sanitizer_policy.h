@@ -35,6 +35,15 @@
 #define TL_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+// A function that may run after ThreadSanitizer finalised its thread (the
+// C library's last key-destructor round) must carry no instrumentation at
+// all, not even the function-entry hook that no_sanitize("thread") keeps.
+#if defined(TL_UNDER_TSAN)
+#define TL_UNINSTRUMENTED_UNDER_TSAN __attribute__((disable_sanitizer_instrumentation))
+#else
+#define TL_UNINSTRUMENTED_UNDER_TSAN
+#endif
+
 namespace tl {
 
 #if defined(TL_UNDER_TSAN)
