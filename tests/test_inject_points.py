@@ -40,11 +40,7 @@ def test_the_def_parses_into_live_and_planned_points():
 
 # Known deviations in runtime/src, reported to the runtime's owner; strict,
 # so the test fails once they are fixed and the entry must go.
-MARK_DEVIATIONS = {
-    "drop_every_nth_signal": "its TL_INJECT uses in world.cpp carry no `// DEFECT drop_every_nth_signal:` mark",
-    "suspend_during_no_interrupt": "its TL_INJECT use in suspend_signal_posix.cpp carries no DEFECT mark",
-    "free_record_while_suspended": "marked in three places (registry.cpp, lifecycle.cpp, world.cpp)",
-}
+MARK_DEVIATIONS = {}  # live points whose marks break the rule, with why (none now)
 
 
 @pytest.mark.parametrize("name", LIVE)

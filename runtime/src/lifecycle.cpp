@@ -131,8 +131,8 @@ void record_free(Record* r) {
     slot_release(r->slot);
     return;
   }
-  // DEFECT free_record_while_suspended: with it every free runs in the
-  // stopper, mid-stop (registry.cpp, world.cpp), and gives the record back
+  // The free_record_while_suspended defect (marked in world.cpp): with it
+  // every free runs in the stopper, mid-stop, and gives the record back
   // to the allocator, as when the cache is full: a stopped thread may hold
   // the allocator's lock. The cache would hide that.
   const bool to_allocator = TL_INJECT(free_record_while_suspended);

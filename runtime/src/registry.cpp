@@ -88,10 +88,9 @@ void Registry::retire(Record* r) {
 }
 
 void Registry::reap() {
-  // DEFECT free_record_while_suspended: dead records are left for the
-  // stopper, which frees them while the world is stopped
-  // (world::suspend_others), where a stopped thread may hold the allocator's
-  // lock.
+  // The free_record_while_suspended defect (marked in world.cpp): dead
+  // records are left for the stopper, which frees them while the world is
+  // stopped, where a stopped thread may hold the allocator's lock.
   if (TL_INJECT(free_record_while_suspended)) return;
   if (world_stopped()) return;
   reap_now();

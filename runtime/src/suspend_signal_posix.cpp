@@ -108,6 +108,8 @@ void on_suspend(int, siginfo_t*, void* uc) {
     errno = saved_errno;
     return;
   }
+  // DEFECT suspend_during_no_interrupt: the handler stops the thread inside
+  // its no-interrupt window instead of deferring the stop to its end.
   if (r->no_interrupt_depth.load(std::memory_order_acquire) > 0 && !TL_INJECT(suspend_during_no_interrupt)) {
     // Defer: the window closes with a self-stop (safepoint.cpp).
     r->suspend_pending.store(true, std::memory_order_release);

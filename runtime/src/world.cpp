@@ -210,6 +210,8 @@ Stats& stats() { return g_stats; }
 
 bool drop_this_signal() {
   unsigned n = g_drop_every.load(std::memory_order_relaxed);
+  // DEFECT drop_every_nth_signal: every third suspend signal is lost, and
+  // the stopper's resend that would recover it is off (suspend_others).
   if (TL_INJECT(drop_every_nth_signal) && n == 0) n = 3;
   if (n == 0) return false;
   return g_sent.fetch_add(1, std::memory_order_relaxed) % n == n - 1;
@@ -309,7 +311,7 @@ int suspend_others() {
   const uint64_t deadline = start + uint64_t{g_timeout_ms} * 1000u;
   uint64_t next_resend = start + uint64_t{g_resend_ms} * 1000u;
   const uint64_t grace_at = start + g_grace_us;
-  const bool resend_allowed = !TL_INJECT(drop_every_nth_signal);
+  const bool resend_allowed = !TL_INJECT(drop_every_nth_signal);  // the defect's second half (drop_this_signal)
   for (;;) {
     bool all = true;
     registry().for_each_locked([&](Record* r) {

@@ -39,7 +39,8 @@ typedef enum tl_status {
   TL_ENOTSUP = -12,      /* not available on this platform or build */
   TL_EUNKNOWN = -13,     /* the calling thread has no record */
   TL_ESTATE = -14,       /* the target is in a state that forbids this */
-  TL_EINJECT = -15       /* THREADLAB_INJECT names an unknown injection point */
+  TL_EINJECT = -15       /* THREADLAB_INJECT names an unknown or a planned
+                            injection point */
 } tl_status;
 
 const char *tl_strerror(int status);
