@@ -173,9 +173,9 @@ Crowd* Crowd::start(Context& ctx, const std::vector<Kind>& kinds, int per_kind) 
         m->started = ctx.call.spawn("crowd", member_main, m.get(), &m->id);
       }
       c->ok_ = c->ok_ && m->started;
+      ctx.progress();
       c->members_.push_back(std::move(m));
     }
-      ctx.progress();
   return c;
 }
 
