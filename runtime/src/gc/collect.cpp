@@ -10,10 +10,18 @@
 //     stack from the interrupted sp, altstack.h), and its saved registers;
 //     for the
 //     collector itself, its own registers and stack; plus registered roots.
+//   - Requests coalesce: a request is met by any collection that started
+//     after it was made, so a thread that finds one running waits for it
+//     (as BLOCKED, on a futex: a waiter holds no place in the stopper's
+//     queue) and collects itself only if the one it waited for began
+//     earlier. Thirty threads that cross the allocation threshold together
+//     make one stop, not thirty back to back (which starved every thread
+//     waiting to exit: gc-callback-storm at 64 threads made no progress).
 //   - Scanning reads other threads' stacks while they are stopped: racy by
 //     design and below ASan's redzones, so the scanning functions are built
 //     without address and thread instrumentation (no_sanitize), not
 //     suppressed after the fact.
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -165,11 +173,50 @@ void sweep() {
 
 }  // namespace
 
+namespace {
+// Collection sequence numbers: `started` is taken inside the stop, `done`
+// published before the resume; g_done_word is bumped with it for waiters.
+std::atomic<uint64_t> g_started{0}, g_done{0};
+uint32_t g_done_word = 0;  // futex; __atomic builtins
+}  // namespace
+
 int collect_now() {
   Record* self = current_record();
   if (!self) return fail(TL_EUNKNOWN, "tl_gc_collect: the calling thread has no record");
+  // A collection numbered `want` or later started after this request and
+  // meets it. One thread at a time claims the next number; the others wait
+  // for it as BLOCKED, outside the stopper's queue, and return once a
+  // collection that meets their request is done.
+  const uint64_t want = g_started.load(std::memory_order_acquire) + 1;
+  uint64_t seq = 0;
+  for (;;) {
+    const uint32_t seen = __atomic_load_n(&g_done_word, __ATOMIC_ACQUIRE);
+    const uint64_t done = g_done.load(std::memory_order_acquire);
+    if (done >= want) return TL_OK;
+    uint64_t started = g_started.load(std::memory_order_acquire);
+    if (started == done) {
+      if (g_started.compare_exchange_strong(started, started + 1, std::memory_order_acq_rel)) {
+        seq = started + 1;
+        break;
+      }
+      continue;
+    }
+    // The thread holding the world stopped cannot wait for a claimant (it
+    // waits for the world): it collects unnumbered, nested in its stop.
+    if (world::caller_is_stopper()) break;
+    BlockedScope wait;
+    os::futex_wait(&g_done_word, seen);
+  }
   int rc = world::suspend_others();
-  if (rc != TL_OK) return rc;
+  if (rc != TL_OK) {
+    if (seq == 0) return rc;
+    // Give the number back (nobody claims while started != done) and wake
+    // the waiters: one of them claims it and tries again.
+    g_started.store(seq - 1, std::memory_order_release);
+    __atomic_fetch_add(&g_done_word, 1u, __ATOMIC_RELEASE);
+    os::futex_wake(&g_done_word, 0x7fffffff);
+    return rc;
+  }
   Heap& h = heap();
   lock_ranked(&h.lock, Rank::Heap, "heap");
   lock_ranked(&g_roots_mu, Rank::Roots, "roots");
@@ -186,6 +233,11 @@ int collect_now() {
   h.bytes_since_gc.store(0, std::memory_order_relaxed);
   unlock_ranked(&g_roots_mu, Rank::Roots);
   unlock_ranked(&h.lock, Rank::Heap);
+  if (seq != 0) {  // numbered: publish it for the waiters
+    g_done.store(seq, std::memory_order_release);
+    __atomic_fetch_add(&g_done_word, 1u, __ATOMIC_RELEASE);
+    os::futex_wake(&g_done_word, 0x7fffffff);
+  }
   world::resume_others();
   return TL_OK;
 }
