@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <future>
@@ -415,22 +416,28 @@ TEST(Adoption, AStopDoesNotWaitForAnAdoptionInProgress) {
   });
   while (phase.load() != 1) std::this_thread::yield();
   static std::atomic<int> rc{-100};
+  static std::atomic<bool> finished{false};
   rc = -100;
+  finished = false;
   pthread_t stopper;
   ASSERT_EQ(pthread_create(&stopper, nullptr, [](void*) -> void* {
-    if (tl_callback_enter() != TL_OK) return nullptr;
-    rc = tl_suspend_others();
-    if (rc == TL_OK) tl_resume_others();
-    tl_callback_exit();
+    if (tl_callback_enter() == TL_OK) {
+      rc = tl_suspend_others();
+      if (rc == TL_OK) tl_resume_others();
+      tl_callback_exit();
+    }
+    finished = true;
     return nullptr;
   }, nullptr), 0);
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += 20;
-  const bool stopped_in_time = pthread_timedjoin_np(stopper, nullptr, &ts) == 0;
+  // Wait up to 20 s for the stopper to finish (a portable timed join: Apple
+  // has no pthread_timedjoin_np).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!finished.load() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const bool stopped_in_time = finished.load();
   phase = 2;  // let the adoption finish either way
   adopter.join();
-  if (!stopped_in_time) pthread_join(stopper, nullptr);
+  pthread_join(stopper, nullptr);
   tl::g_adoption_observer = nullptr;
   ASSERT_TRUE(stopped_in_time) << "the stop waited for the adoption";
   EXPECT_EQ(rc.load(), TL_OK) << tl_last_error();
