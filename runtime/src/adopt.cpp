@@ -111,7 +111,9 @@ int adopt(Record** out) {
   if (block) os::block_async_signals(&old);
   Record* r = nullptr;
   int rc = make_record(&r);
-  if (rc == TL_OK) {
+  // make_record sets r whenever it returns TL_OK (its failures return
+  // fail()'s status, which the static analyzer cannot see is never TL_OK).
+  if (rc == TL_OK && r != nullptr) {
     ledger().records_live.fetch_add(1, std::memory_order_relaxed);
     ledger().records_adopted.fetch_add(1, std::memory_order_relaxed);
     ledger().adoptions_total.fetch_add(1, std::memory_order_relaxed);

@@ -100,6 +100,9 @@ enum {
 #define TL_CAP_ENUM_(NAME, name, bit, needs) TL_CAP_##NAME = 1u << (bit),
 enum { TL_CAPABILITIES(TL_CAP_ENUM_) };
 #undef TL_CAP_ENUM_
+/* "+1" is a term of the sum "0 +1 +1 ..." below: parenthesised it would read
+   "0 (+1)", which does not compile, so clang-tidy's macro-parentheses finding is false. */
+/* NOLINTNEXTLINE(bugprone-macro-parentheses) */
 #define TL_CAP_ONE_(NAME, name, bit, needs) +1
 enum { TL_CAP_COUNT = 0 TL_CAPABILITIES(TL_CAP_ONE_) };
 #undef TL_CAP_ONE_
