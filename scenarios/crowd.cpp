@@ -1,6 +1,8 @@
 // crowd.cpp — see crowd.h.
 #include "crowd.h"
 
+#include <algorithm>
+
 #include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -96,14 +98,19 @@ void alloc(Member& m) {
   }
 }
 
+constexpr int kMaxMallocMembers = 4;
+
 void malloc_loop(Member& m) {
   // Sizes above glibc's per-thread cache (1 KiB): every call takes the
-  // arena lock, as freeing a dead thread's record does.
+  // arena lock, as freeing a dead thread's record does. A yield now and
+  // then: glibc's arena lock is not fair, and members that re-take it the
+  // moment they drop it starve every other malloc in the process (thread
+  // creation included) for minutes on a small machine.
   while (!m.crowd->stop.load(std::memory_order_relaxed)) {
     size_t n = 1200 + (m.progress.load(std::memory_order_relaxed) % 8) * 512;
     void* volatile p = malloc(n);
     free(p);
-    m.progress.fetch_add(1, std::memory_order_relaxed);
+    if (m.progress.fetch_add(1, std::memory_order_relaxed) % 16 == 15) sched_yield();
   }
 }
 
@@ -156,8 +163,11 @@ const char* kind_name(Kind k) {
 
 Crowd* Crowd::start(Context& ctx, const std::vector<Kind>& kinds, int per_kind) {
   auto* c = new Crowd(ctx);
-  for (Kind k : kinds)
-    for (int i = 0; i < per_kind; ++i) {
+  for (Kind k : kinds) {
+    // A few malloc members keep the one arena lock busy; more only starve
+    // the rest of the process (see malloc_loop).
+    const int count = k == Kind::Malloc ? std::min(per_kind, kMaxMallocMembers) : per_kind;
+    for (int i = 0; i < count; ++i) {
       auto m = std::make_unique<Member>();
       m->kind = k;
       m->crowd = c;
@@ -176,6 +186,7 @@ Crowd* Crowd::start(Context& ctx, const std::vector<Kind>& kinds, int per_kind) 
       ctx.progress();
       c->members_.push_back(std::move(m));
     }
+  }
   return c;
 }
 

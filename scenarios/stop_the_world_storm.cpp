@@ -61,7 +61,10 @@ void cycle(Context& ctx) {
   scn::share_one_malloc_lock();
   const std::vector<Kind> kinds = {Kind::Spin,    Kind::Poll,  Kind::Malloc,   Kind::Window,
                                    Kind::Blocked, Kind::Foreign, Kind::Churn, Kind::Adopting};
-  auto* crowd = scn::Crowd::start(ctx, kinds, std::max(1, ctx.params.threads / 2));
+  // --threads is the crowd's size: spread over the kinds (at least one of
+  // each), not that many of every kind.
+  const int n_kinds = static_cast<int>(kinds.size());
+  auto* crowd = scn::Crowd::start(ctx, kinds, std::max(1, (ctx.params.threads + n_kinds - 1) / n_kinds));
   std::vector<uint64_t> before, during;
   crowd->snapshot(before);
   crowd->snapshot(during);
