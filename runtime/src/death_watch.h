@@ -18,8 +18,9 @@
 //     owner as well.
 //   - check() never blocks and allocates nothing; Dead is reported only when
 //     the kernel said the owner died (no guess from a thread id, which the
-//     kernel reuses). Where the platform has no such notice (Apple), check()
-//     answers Unknown and dead records are found only by their teardown.
+//     kernel reuses). Where the platform has no such notice (Apple; qemu-user,
+//     where the C library refuses robust mutexes), check() answers Unknown
+//     and dead records are found only by their teardown.
 //   - A record reported Dead is claimed by the caller: later checks answer
 //     Unknown, so two reapers never release it twice.
 #pragma once
@@ -29,7 +30,8 @@ namespace tl {
 
 struct DeathWatch {
   pthread_mutex_t mu;
-  bool armed = false;  // [owner, under mu]
+  bool robust = false;  // the platform made mu a robust mutex
+  bool armed = false;   // [owner, under mu]
   DeathWatch();
   ~DeathWatch();
   DeathWatch(const DeathWatch&) = delete;
@@ -43,5 +45,8 @@ bool death_watch_arm(DeathWatch* w);
 void death_watch_disarm(DeathWatch* w);
 // From any thread.
 Liveness death_watch_check(DeathWatch* w);
+// Whether this process gets the kernel's notice at all (not on Apple, nor
+// under qemu-user, which does not implement robust futex lists).
+bool death_watch_supported();
 
 }  // namespace tl

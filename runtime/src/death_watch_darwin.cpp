@@ -10,5 +10,6 @@ DeathWatch::~DeathWatch() { pthread_mutex_destroy(&mu); }
 bool death_watch_arm(DeathWatch*) { return false; }
 void death_watch_disarm(DeathWatch*) {}
 Liveness death_watch_check(DeathWatch*) { return Liveness::Unknown; }
+bool death_watch_supported() { return false; }
 
 }  // namespace tl

@@ -13,13 +13,25 @@ DeathWatch::DeathWatch() {
   pthread_mutexattr_t a;
   pthread_mutexattr_init(&a);
   pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-  pthread_mutex_init(&mu, &a);
+  // ENOTSUP where the kernel takes no robust list (qemu-user): then a plain
+  // mutex, and the watch stays off.
+  robust = pthread_mutex_init(&mu, &a) == 0;
+  if (!robust) pthread_mutex_init(&mu, nullptr);
   pthread_mutexattr_destroy(&a);
+}
+
+bool death_watch_supported() {
+  static const bool supported = [] {
+    DeathWatch probe;
+    return probe.robust;
+  }();
+  return supported;
 }
 
 DeathWatch::~DeathWatch() { pthread_mutex_destroy(&mu); }
 
 bool death_watch_arm(DeathWatch* w) {
+  if (!w->robust) return false;
   int e = pthread_mutex_lock(&w->mu);
   if (e == EOWNERDEAD) {
     // A previous owner died holding it and nobody claimed it: the record
@@ -39,6 +51,7 @@ void death_watch_disarm(DeathWatch* w) {
 }
 
 Liveness death_watch_check(DeathWatch* w) {
+  if (!w->robust) return Liveness::Unknown;
   const int e = pthread_mutex_trylock(&w->mu);
   if (e == EBUSY) return Liveness::Alive;
   if (e == EOWNERDEAD) {

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cerrno>
@@ -30,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "death_watch.h"
 #include "threadlab/runtime.h"
 
 namespace {
@@ -139,9 +141,16 @@ constexpr int kLastRoundKeyAfter = 0;
 constexpr int kLastRoundKeyBefore = PTHREAD_DESTRUCTOR_ITERATIONS;
 constexpr int kLastRoundKeyAfter = PTHREAD_DESTRUCTOR_ITERATIONS;
 #endif
+// Without the kernel's notice (qemu-user has no robust futex lists) only
+// the rounds whose teardown still runs can release the record: N+2 and N+3
+// must not pass the last round.
+int last_round(int with_watch, int teardown_offset) {
+  if (tl::death_watch_supported()) return with_watch;
+  return std::min(with_watch, PTHREAD_DESTRUCTOR_ITERATIONS - teardown_offset);
+}
 
 TEST(LateDestructor, FirstCallbackInEveryRoundFromAKeyMadeBeforeTheRuntimes) {
-  for (int round = 1; round <= kLastRoundKeyBefore; ++round) {
+  for (int round = 1; round <= last_round(kLastRoundKeyBefore, 2); ++round) {
     SCOPED_TRACE("destructor round " + std::to_string(round));
     first_callback_in_round(g_early_key.key, round);
     if (HasFatalFailure()) return;
@@ -151,7 +160,7 @@ TEST(LateDestructor, FirstCallbackInEveryRoundFromAKeyMadeBeforeTheRuntimes) {
 TEST(LateDestructor, FirstCallbackInEveryRoundFromAKeyMadeAfterTheRuntimes) {
   if (kLastRoundKeyAfter == 0) GTEST_SKIP() << "under ThreadSanitizer every round's teardown lands in the last round";
   if (!g_late_key) g_late_key = new LateKey();  // after tl_init (test main)
-  for (int round = 1; round <= kLastRoundKeyAfter; ++round) {
+  for (int round = 1; round <= last_round(kLastRoundKeyAfter, 3); ++round) {
     SCOPED_TRACE("destructor round " + std::to_string(round));
     first_callback_in_round(g_late_key->key, round);
     if (HasFatalFailure()) return;
@@ -160,6 +169,7 @@ TEST(LateDestructor, FirstCallbackInEveryRoundFromAKeyMadeAfterTheRuntimes) {
 
 TEST(LateDestructor, AThreadThatLeavesByARawExitIsReaped) {
   // No destructor runs at all: only the death watch can tell.
+  if (!tl::death_watch_supported()) GTEST_SKIP() << "no robust futex lists here (qemu-user): the death watch is off";
   tl_counters before = counters();
   std::atomic<int64_t> tid{0};
   std::thread([&] {
@@ -251,7 +261,14 @@ TEST(SignalStorm, HandlersThatCallBackDuringAdoptionAndTeardown) {
     }
   });
   bool hung = false;
-  for (int round = 0; round < kRounds && !hung; ++round) {
+  // At least kRounds rounds, and on until handlers have landed in callbacks
+  // and in teardowns (a loaded machine schedules the storm late), for at
+  // most 20 s.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int round = 0;
+       !hung && (round < kRounds || g_handler_ok.load() + g_handler_refused.load() < 50) &&
+       std::chrono::steady_clock::now() < until;
+       ++round) {
     std::vector<StormThread> batch(kThreads);
     {
       std::lock_guard<std::mutex> hold(mu);
@@ -294,7 +311,7 @@ TEST(SignalStorm, HandlersThatCallBackDuringAdoptionAndTeardown) {
   sigaction(SIGCHLD, &old_chld, nullptr);
   ASSERT_FALSE(hung) << "a foreign thread never finished (self-deadlock in teardown?)";
   EXPECT_EQ(g_handler_bad.load(), 0) << "last unexpected status: " << tl_strerror(g_last_bad.load());
-  EXPECT_GT(g_handler_ok.load(), 0) << "no handler ever called back: the storm missed";
+  EXPECT_GT(g_handler_ok.load() + g_handler_refused.load(), 0) << "no handler ever landed: the storm missed";
   tl_counters after = counters();
   EXPECT_EQ(after.records_adopted, before.records_adopted) << "records adopted by handlers leaked";
   stop_and_restart("after the storm");
