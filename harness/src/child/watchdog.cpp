@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "child/altstack.h"
 #include "child/channel.h"
 #include "child/child.h"
 #include "child/thread_dump.h"
@@ -46,6 +47,7 @@ nlohmann::json adapter_records(const tl_adapter* rt, std::string* note) {
   // Shared with a helper that may stay blocked forever: never freed then.
   auto res = std::make_shared<ListResult>();
   std::thread([rt, res] {
+    ensure_altstack();
     size_t count = 0;
     int rc = rt->thread_list(res->threads, 256, &count);
     std::lock_guard<std::mutex> lock(res->mu);
@@ -129,6 +131,7 @@ void watchdog_cycle_done() { g_cycles.fetch_add(1, std::memory_order_relaxed); }
 
 void watchdog_start(const WatchdogPlan& plan, const tl_adapter* rt, const Context* heartbeat) {
   g_thread = std::thread([plan, rt, heartbeat] {
+    ensure_altstack();  // a fault here still gets its crash report (altstack.h)
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     auto ms_since = [](Clock::time_point t) {
