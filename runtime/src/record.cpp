@@ -61,8 +61,6 @@ void record_reset(Record* r) {
   r->locks_released = 0;
   for (auto& c : r->alloc_cache) c = nullptr;
   r->gc_inhibit_depth = 0;
-  r->bindings = nullptr;
-  r->catch_frames = nullptr;
   r->callback_depth.store(0, std::memory_order_relaxed);
   for (auto& w : r->callback_prior_foreign) w = 0;
   r->key_destructor_rounds = 0;

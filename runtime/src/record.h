@@ -34,21 +34,6 @@ struct Slot;
 struct InterruptNode;
 struct CleanupNode;
 
-// A dynamic binding (special variable) pushed on the record's binding stack.
-struct Binding {
-  Binding* prev;
-  uintptr_t* cell;
-  uintptr_t saved;
-};
-
-// A catch frame: an unwind point established by managed code.
-struct CatchFrame {
-  CatchFrame* prev;
-  sigjmp_buf env;
-  void (*cleanup)(void*);  // run when unwound past, may be null
-  void* cleanup_arg;
-};
-
 struct Record {
   uint64_t magic = 0;
   tl_thread_id id = 0;
@@ -105,8 +90,6 @@ struct Record {
   int gc_inhibit_depth = 0;  // [owner] without_gcing nesting
 
   // Managed-code bookkeeping [owner].
-  Binding* bindings = nullptr;
-  CatchFrame* catch_frames = nullptr;
   std::atomic<unsigned> callback_depth{0};  // written by the owner, read by lists
   uint64_t callback_prior_foreign[4] = {0, 0, 0, 0};  // bit d: depth d entered from FOREIGN
   int key_destructor_rounds = 0;

@@ -329,7 +329,8 @@ typedef struct tl_counters {
   uint64_t records_adopted;  /* live records of adopted foreign threads */
   uint64_t stacks_mapped;    /* value/temp/control stacks currently mapped */
   uint64_t stack_bytes;      /* bytes those stacks reserve */
-  uint64_t altstacks;        /* signal alternate stacks installed */
+  uint64_t altstacks;        /* signal alternate stacks the runtime installed
+                                (planned: 0 until it installs its own) */
   uint64_t slots_cached;     /* spare thread slots kept for reuse */
   uint64_t adoptions_total;  /* foreign threads adopted since init */
   uint64_t spawns_total;     /* tl_spawn successes since init */
@@ -379,11 +380,13 @@ const char *const *tl_inject_names(void);
 typedef enum tl_os_call {
   TL_OS_MMAP = 0,
   TL_OS_THREAD_CREATE = 1,
-  TL_OS_SIGALTSTACK = 2,
-  TL_OS_FORK = 3
+  TL_OS_SIGALTSTACK = 2, /* planned: no runtime call consumes it yet */
+  TL_OS_FORK = 3         /* planned: no runtime call consumes it yet */
 } tl_os_call;
 /* Make the next n calls of the given OS call fail with its usual errno
- * (ENOMEM for mmap, EAGAIN for thread creation). */
+ * (ENOMEM for mmap, EAGAIN for thread creation). Arming a planned call
+ * does nothing until the runtime makes that call (the exceptions and fork
+ * work). */
 void tl_os_fail_next(int call, int n);
 
 /* ---- fatal errors --------------------------------------------------- */
