@@ -51,15 +51,27 @@ __attribute__((noinline)) uintptr_t alloc_encoded(size_t n, uint64_t tag) {
 }  // namespace
 
 TEST(Gc, UnreachableObjectsAreFreedAndPoisoned) {
-  uintptr_t enc = alloc_encoded(64, 7);
+  // Many objects, held only encoded: a conservative collector may keep one
+  // alive through a stale copy of its address in a register or a dead
+  // frame (seen under ASan, whose frames differ), but not most of them.
+  constexpr int kObjects = 64;
+  uintptr_t enc[kObjects];
+  for (int i = 0; i < kObjects; ++i) enc[i] = alloc_encoded(64, 7 + static_cast<uint64_t>(i));
   scrub_stack();
+  tl_gc_stats before{};
+  ASSERT_EQ(tl_gc_get_stats(&before), TL_OK);
   ASSERT_EQ(tl_gc_collect(), TL_OK);
-  auto* p = reinterpret_cast<void*>(enc ^ kKey);
-  EXPECT_FALSE(tl_gc_is_live(p));
-  EXPECT_TRUE(poisoned(p, 64));
+  int freed = 0;
+  for (int i = 0; i < kObjects; ++i) {
+    auto* p = reinterpret_cast<void*>(enc[i] ^ kKey);
+    if (tl_gc_is_live(p)) continue;
+    ++freed;
+    EXPECT_TRUE(poisoned(p, 64)) << "object " << i << " was freed but not poisoned";
+  }
+  EXPECT_GE(freed, kObjects - 2) << "unreachable objects were kept alive";
   tl_gc_stats s{};
   ASSERT_EQ(tl_gc_get_stats(&s), TL_OK);
-  EXPECT_GE(s.freed_objects, 1u);
+  EXPECT_GE(s.freed_objects - before.freed_objects, static_cast<uint64_t>(freed));
 }
 
 TEST(Gc, ValueStackAndRegisteredRootsKeepObjectsAlive) {
