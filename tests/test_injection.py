@@ -60,7 +60,10 @@ def test_a_wedged_allocator_is_still_reported(lab, validate):
     # The stopper frees a dead record while a stopped thread holds malloc's
     # lock: the child's own dump (which allocates) never comes, and the
     # runner reports the threads as the kernel saw them from outside.
-    proc, doc = lab.run_json("run", "stop-the-world-storm", "--timeout", "3", "--cycles", "2",
+    # --timeout 8: the crowd's start-up moves the heartbeat for a second or
+    # two on a loaded machine; the wedge must outlast the judging window
+    # (a quarter of the timeout) to be a deadlock, not a slow start.
+    proc, doc = lab.run_json("run", "stop-the-world-storm", "--timeout", "8", "--cycles", "2",
                              inject="free_record_while_suspended")
     run = validate(doc)["runs"][0]
     assert run["verdict"] == "deadlock", run["reason"]

@@ -17,7 +17,6 @@
 #include <atomic>
 
 #include "current.h"
-#include "race_point.h"
 #include "globals.h"
 #include "status.h"
 
@@ -31,7 +30,6 @@ extern "C" int tl_value_push(uintptr_t word) {
   uintptr_t* slot = r->value_sp;
   *slot = word;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  TL_RACE_POINT();  // the word is in the slot, the slot not yet in the stack
   r->value_sp = slot + 1;
   return TL_OK;
 }
