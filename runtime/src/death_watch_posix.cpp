@@ -4,18 +4,34 @@
 // EOWNERDEAD. That happens before the thread's id is cleared, so once
 // pthread_join of the thread has returned, check() already says Dead.
 #include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "death_watch.h"
 
 namespace tl {
 
+namespace {
+// Whether the kernel walks this process's robust-futex lists at all. qemu-
+// user answers ENOSYS to the robust-list calls (and the C library still
+// makes robust mutexes, which then never report a dead owner).
+bool kernel_walks_robust_lists() {
+  static const bool yes = [] {
+    void* head = nullptr;
+    size_t len = 0;
+    return syscall(SYS_get_robust_list, 0, &head, &len) == 0;
+  }();
+  return yes;
+}
+}  // namespace
+
 DeathWatch::DeathWatch() {
   pthread_mutexattr_t a;
   pthread_mutexattr_init(&a);
   pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-  // ENOTSUP where the kernel takes no robust list (qemu-user): then a plain
-  // mutex, and the watch stays off.
-  robust = pthread_mutex_init(&mu, &a) == 0;
+  // Off (a plain mutex) where the kernel keeps no robust list (qemu-user),
+  // or the C library refuses robust mutexes.
+  robust = kernel_walks_robust_lists() && pthread_mutex_init(&mu, &a) == 0;
   if (!robust) pthread_mutex_init(&mu, nullptr);
   pthread_mutexattr_destroy(&a);
 }
