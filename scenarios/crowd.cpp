@@ -104,15 +104,15 @@ void malloc_loop(Member& m) {
   // Sizes above glibc's per-thread cache (1 KiB): every call takes the
   // arena lock, as freeing a dead thread's record does, and the member is
   // inside malloc or free nearly all the time, so a stop usually finds it
-  // holding the lock (free_record_while_suspended is caught that way). A
-  // yield now and then, rarely enough not to change that: glibc's arena
-  // lock is not fair, and members that re-take it the moment they drop it
-  // starve every other malloc in the process (thread creation included).
+  // holding the lock (free_record_while_suspended is caught that way; even a
+  // yield every 4096 calls made the hybrid policy miss it). glibc's arena
+  // lock is not fair: the number of such members is capped instead
+  // (kMaxMallocMembers), so they do not starve every other malloc.
   while (!m.crowd->stop.load(std::memory_order_relaxed)) {
     size_t n = 1200 + (m.progress.load(std::memory_order_relaxed) % 8) * 512;
     void* volatile p = malloc(n);
     free(p);
-    if (m.progress.fetch_add(1, std::memory_order_relaxed) % 4096 == 4095) sched_yield();
+    m.progress.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

@@ -33,7 +33,11 @@ def test_the_scenarios_declare_what_they_catch():
 def test_injected_defect_is_caught(lab, validate, adapter, defect, scenario, catch):
     if catch["only_adapter"] and adapter != catch["only_adapter"]:
         pytest.skip(catch["why_only"])
-    proc, doc = lab.run_json("run", scenario, "--adapter", adapter, "--timeout", "3", "--seed", "4",
+    # --timeout 8: a deadlock is called when the heartbeat stood still for
+    # the last quarter of the timeout; with 3 s, a crowd still starting up on
+    # a loaded machine (the heartbeat moving 0.0 s before time-up) was judged
+    # a slow `timeout`, rightly, instead of the wedge that came later.
+    proc, doc = lab.run_json("run", scenario, "--adapter", adapter, "--timeout", "8", "--seed", "4",
                              "--cycles", str(catch["cycles"]), inject=defect)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run = validate(doc)["runs"][0]
