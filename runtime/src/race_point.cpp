@@ -15,7 +15,7 @@
 
 namespace tl::race {
 
-#if TL_INJECTION_COMPILED
+#if TL_RACE_POINTS_COMPILED
 std::atomic<unsigned> g_permille{0};
 
 namespace {
@@ -50,12 +50,12 @@ int configure(const char* value) {
   const long n = std::strtol(value, &end, 10);
   if (*end != 0 || n < 0 || n > 1000)
     return fail(TL_EINVAL, "THREADLAB_RACE_WIDEN='%s': expected the stalls per 1000 race points, 0 to 1000", value);
-#if TL_INJECTION_COMPILED
+#if TL_RACE_POINTS_COMPILED
   g_permille.store(static_cast<unsigned>(n), std::memory_order_relaxed);
   return TL_OK;
 #else
   if (n == 0) return TL_OK;
-  return fail(TL_ENOTSUP, "THREADLAB_RACE_WIDEN: this build has race points compiled out (release preset)");
+  return fail(TL_ENOTSUP, "THREADLAB_RACE_WIDEN: this build has race points compiled out (release and tsan presets)");
 #endif
 }
 

@@ -8,7 +8,7 @@
 //
 // Invariants:
 //   - Off, a race point is one relaxed load and a predicted branch; in the
-//     `release` preset it is nothing.
+//     `release` and `tsan` presets it is nothing (sanitizer_policy.h).
 //   - Signal-path safe: the stall uses initial-exec TLS, a busy loop and
 //     sched_yield; no lock, no allocation. Race points sit in signal
 //     handlers too.
@@ -17,9 +17,11 @@
 #pragma once
 #include <atomic>
 
+#include "sanitizer_policy.h"
+
 namespace tl::race {
 
-#if TL_INJECTION_COMPILED
+#if TL_RACE_POINTS_COMPILED
 extern std::atomic<unsigned> g_permille;
 void stall();  // signal-safe
 #define TL_RACE_POINT()                                                            \

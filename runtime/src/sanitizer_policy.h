@@ -35,6 +35,17 @@
 #define TL_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+// Race points (race_point.h) are compiled out under ThreadSanitizer: its
+// relaxed load is an instrumented atomic, where TSan runs a pending
+// signal's handler, so even switched off it would add signal-delivery
+// points and change the schedules the tsan preset tests. TSan perturbs
+// schedules itself.
+#if defined(TL_UNDER_TSAN)
+#define TL_RACE_POINTS_COMPILED 0
+#else
+#define TL_RACE_POINTS_COMPILED TL_INJECTION_COMPILED
+#endif
+
 // A function that may run after ThreadSanitizer finalised its thread (the
 // C library's last key-destructor round) must carry no instrumentation at
 // all, not even the function-entry hook that no_sanitize("thread") keeps.
