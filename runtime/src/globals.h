@@ -21,7 +21,6 @@ struct Runtime {
   std::atomic<uint64_t> next_id{1};
   std::atomic<bool> allow_adoption{true};
   // Held for a whole adoption (runtime lock order: adoption, registry).
-  pthread_mutex_t adoption_mu = PTHREAD_MUTEX_INITIALIZER;
 };
 
 Runtime& rt();

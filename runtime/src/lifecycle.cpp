@@ -101,6 +101,14 @@ void release_vanished(Record* r) {
 
 }  // namespace
 
+bool record_vanished(Record* r) {
+  if (!(r->flags & TL_FLAG_ADOPTED)) return false;
+  if (r->vanished.load(std::memory_order_acquire)) return true;
+  if (death_watch_check(&r->death) != Liveness::Dead) return false;
+  r->vanished.store(true, std::memory_order_release);  // the claim is kept for the reaper
+  return true;
+}
+
 void reap_vanished() {
   constexpr unsigned kBatch = 32;  // the rest at the next call
   Record* dead[kBatch];
@@ -113,7 +121,7 @@ void reap_vanished() {
     if (n == kBatch || !(r->flags & TL_FLAG_ADOPTED)) return;
     const State s = r->current_state();
     if (s == State::Exiting || s == State::Dead) return;
-    if (r->vanished.load(std::memory_order_acquire) || death_watch_check(&r->death) == Liveness::Dead) dead[n++] = r;
+    if (record_vanished(r)) dead[n++] = r;
   });
   for (unsigned i = 0; i < n; ++i) release_vanished(dead[i]);
   registry().unlock();

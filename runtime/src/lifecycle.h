@@ -27,6 +27,11 @@ struct Record;
 void thread_leave_for_exit(Record* r);
 void thread_release(Record* r);
 
+// True when r is adopted and its thread died without its teardown (the
+// death watch said so, now or to an earlier caller, who kept the answer in
+// r->vanished: a watch reports a death once). Never blocks or allocates.
+bool record_vanished(Record* r);
+
 // Release the records of adopted threads that died without their teardown
 // (the death watch said so: death_watch.h). Takes the registry lock; call
 // with no stop in progress, or as the stopper before it asks anyone.

@@ -10,7 +10,6 @@
 #include "altstack.h"
 #include "blocking.h"
 #include "current.h"
-#include "death_watch.h"
 #include "lifecycle.h"
 #include "inject.h"
 #include "os.h"
@@ -44,17 +43,6 @@ uint64_t now_us() {
 
 bool safe_state(State s) { return s == State::Creating || s == State::Foreign || s == State::Blocked; }
 
-// An adopted target whose thread died without its teardown: nothing to
-// signal (the C library may answer 0 for a thread that is gone, and its
-// pthread_t may name a newer thread by now). Marked for the reaper.
-bool vanished(Record* r) {
-  if (!(r->flags & TL_FLAG_ADOPTED)) return false;
-  if (r->vanished.load(std::memory_order_acquire)) return true;
-  if (death_watch_check(&r->death) != Liveness::Dead) return false;
-  r->vanished.store(true, std::memory_order_release);
-  return true;
-}
-
 // Ask one target to stop. Runs with the registry lock held; allocates nothing.
 void ask(Record* r, uint64_t gen, bool exiting_defect) {
   r->target_gen = gen;
@@ -87,7 +75,10 @@ void ask(Record* r, uint64_t gen, bool exiting_defect) {
     }
     return;  // MANAGED under hybrid: answered at its next safepoint
   }
-  if (vanished(r)) {
+  // An adopted target whose thread died without its teardown has nothing to
+  // signal (the C library may answer 0 for a thread that is gone, and its
+  // pthread_t may name a newer thread by now).
+  if (record_vanished(r)) {
     r->state.fetch_and(~kStopBit, std::memory_order_acq_rel);
     r->target_gen = 0;
     r->suspend_count.fetch_sub(1, std::memory_order_relaxed);
@@ -336,7 +327,7 @@ int suspend_others() {
         const State st = r->current_state();
         if (st == State::Exiting || st == State::Dead) {
           mech::signal_maybe_gone(r);  // only the suspend_ignores_exiting defect targets these
-        } else if (vanished(r) || mech::resend(r, gen) == mech::Sent::Gone) {
+        } else if (record_vanished(r) || mech::resend(r, gen) == mech::Sent::Gone) {
           r->acked_gen.store(gen, std::memory_order_release);
         }
       });
