@@ -42,6 +42,7 @@
 #include "os.h"
 #include "registry.h"
 #include "status.h"
+#include "thread_handles.h"
 #include "world.h"
 
 namespace tl {
@@ -96,6 +97,12 @@ int make_record(Record** out) {
   r->control_lo = b.lo;
   r->control_hi = b.hi;
   altstack_discover(r);  // the collector scans a thread stopped on its altstack (altstack.h)
+  if (int rc = handles_acquire(r); rc != TL_OK) {  // its kernel handle, made on the thread itself
+    const int e = r->handles.start_errno;
+    record_delete(r);
+    return fail(rc, "tl_callback_enter: foreign thread %lld not adopted: could not create its %s: %s",
+                static_cast<long long>(os::kernel_tid()), handles_what(), strerror(e));
+  }
   r->vanished.store(false, std::memory_order_relaxed);
   death_watch_arm(&r->death);  // false on platforms without one: teardown alone releases
   *out = r;

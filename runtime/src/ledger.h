@@ -22,6 +22,7 @@ struct Ledger {
   std::atomic<uint64_t> adoptions_total{0};
   std::atomic<uint64_t> spawns_total{0};
   std::atomic<uint64_t> records_vanished{0};
+  std::atomic<uint64_t> thread_handles{0};  // thread_handles.cpp
 };
 
 Ledger& ledger();

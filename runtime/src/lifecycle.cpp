@@ -12,6 +12,7 @@
 #include "ledger.h"
 #include "record.h"
 #include "registry.h"
+#include "thread_handles.h"
 #include "slot.h"
 #include "current.h"
 #include "gc/inhibit.h"
@@ -59,6 +60,7 @@ void thread_release(Record* r) {
   // them (a check that read the state first then faulted on the canary).
   registry().lock();
   r->move(State::Exiting, State::Dead);
+  handles_release(r);  // on the thread itself: its kernel handle (thread_handles.h)
   if (adopted) retire_stacks(r);
   registry().unlock();
   if (late_interrupts) run_interrupts(r);
@@ -92,6 +94,7 @@ void release_vanished(Record* r) {
   gc::close_scopes_of_leaving_pending(r);  // run after the unlock
   r->no_interrupt_depth.store(0, std::memory_order_relaxed);
   transition(r->state, State::Exiting, State::Dead, r->id);
+  handles_release(r);  // the thread is gone; its kernel handle is not
   retire_stacks(r);
   r->vanished.store(false, std::memory_order_relaxed);
   ledger().records_adopted.fetch_sub(1, std::memory_order_relaxed);

@@ -17,11 +17,12 @@
 
 namespace tl::os {
 namespace {
-std::atomic<int> g_fail[4];
+constexpr int kOsCalls = 8;  // > every tl_os_call
+std::atomic<int> g_fail[kOsCalls];
 }
 
 bool should_fail(int call) {
-  if (call < 0 || call >= 4) return false;
+  if (call < 0 || call >= kOsCalls) return false;
   int n = g_fail[call].load(std::memory_order_relaxed);
   while (n > 0) {
     if (g_fail[call].compare_exchange_weak(n, n - 1)) return true;
@@ -121,6 +122,6 @@ void write_all(int fd, const char* buf, size_t len) {
 }  // namespace tl::os
 
 extern "C" void tl_os_fail_next(int call, int n) {
-  if (call < 0 || call >= 4) return;
+  if (call < 0 || call >= tl::os::kOsCalls) return;
   tl::os::g_fail[call].store(n < 0 ? 0 : n);
 }

@@ -41,6 +41,7 @@ void record_reset(Record* r) {
   r->temp_sp = r->temp.lo;
   r->altstack.hi.store(0, std::memory_order_relaxed);
   r->altstack.lo.store(0, std::memory_order_relaxed);
+  r->handles.start_errno = 0;  // the handle itself was released at the last exit
   r->suspend_count.store(0, std::memory_order_relaxed);
   r->acked_gen.store(0, std::memory_order_relaxed);
   r->target_gen = 0;

@@ -21,6 +21,7 @@
 #include "death_watch.h"
 #include "stack.h"
 #include "state.h"
+#include "thread_handles.h"
 #include "threadlab/runtime.h"
 
 namespace tl {
@@ -60,6 +61,7 @@ struct Record {
   uintptr_t* value_sp = nullptr;  // [owner] grows upward from value.lo
   uintptr_t temp_sp = 0;          // [owner]
   AltStack altstack;              // [owner] signal alternate stack (altstack.h)
+  ThreadHandles handles;          // per-thread kernel handles (thread_handles.h)
 
   // Suspension (world.h). saved_* are written by the owner before it
   // publishes acked_gen (release) and read by the stopper after it sees it.

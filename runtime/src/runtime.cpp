@@ -14,6 +14,7 @@
 #include "registry.h"
 #include "slot.h"
 #include "status.h"
+#include "thread_handles.h"
 #include "world.h"
 
 namespace tl {
@@ -75,6 +76,7 @@ extern "C" int tl_init(const tl_config* user) {
 
   current_init();
   world::init(cfg.suspend_policy, cfg.suspend_timeout_ms, cfg.suspend_resend_ms, cfg.hybrid_grace_us);
+  handles_init();  // before any thread can need one
   slots_configure(cfg.control_stack_bytes, cfg.stack_cache, cfg.value_stack_bytes, cfg.temp_stack_bytes);
   adopt_cache_configure(cfg.stack_cache);
 
@@ -147,6 +149,8 @@ extern "C" int tl_get_counters(tl_counters* out) {
   out->spawns_total = l.spawns_total.load();
   out->records_cached = l.records_cached.load();
   out->records_vanished = l.records_vanished.load();
+  out->thread_handles = l.thread_handles.load();
+  out->cpu_ticks = g_cpu_ticks_total.load(std::memory_order_relaxed);
   return TL_OK;
 }
 

@@ -37,6 +37,7 @@
 #include "registry.h"
 #include "slot.h"
 #include "status.h"
+#include "thread_handles.h"
 
 namespace tl {
 namespace {
@@ -54,8 +55,12 @@ void* thread_main(void* p) {
   // thread): a jump back here sets the thread's own mask again instead.
   if (sigsetjmp(r->exit_env, 0) == 0) {
     pthread_sigmask(SIG_SETMASK, &r->start_mask, nullptr);
-    safepoint_poll(r);  // a kill or interrupt sent while it was created
-    r->fn(r->arg);
+    // Its kernel handle, made on the thread itself (thread_handles.h);
+    // without it fn never runs and tl_join says why.
+    if (handles_acquire(r) == TL_OK) {
+      safepoint_poll(r);  // a kill or interrupt sent while it was created
+      r->fn(r->arg);
+    }
   } else {
     // tl_exit, or a kill that may have jumped out of a signal handler with
     // the handler's mask: back to the mask fn ran with.
@@ -168,7 +173,11 @@ extern "C" int tl_join(tl_thread_id id) {
     e = pthread_join(pt, nullptr);
   }
   if (e != 0) return fail(TL_EINVAL, "tl_join: pthread_join: %s", strerror(e));
+  const int handle_errno = r->handles.start_errno;
   registry().retire(r);
+  if (handle_errno)
+    return fail(TL_EAGAIN, "tl_join: thread %llu never ran its function: it could not create its %s: %s",
+                static_cast<unsigned long long>(id), handles_what(), strerror(handle_errno));
   return TL_OK;
 }
 

@@ -87,6 +87,8 @@ int ref_counters(tl_adapter_counter* out, size_t cap, size_t* count) {
       // Bounded (tl_config.stack_cache): growth past warm-up that keeps
       // going is a record released to the cache and never reused.
       {"records_cached", c.records_cached, TL_UNIT_COUNT},
+      // One per living spawned or adopted thread (thread_handles.h).
+      {"thread_handles", c.thread_handles, TL_UNIT_COUNT},
   };
   const size_t n = sizeof all / sizeof all[0];
   for (size_t i = 0; i < n && i < cap; ++i) out[i] = all[i];

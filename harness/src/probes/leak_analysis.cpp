@@ -99,7 +99,7 @@ nlohmann::json SeriesSet::leaks() const {
   // Most specific evidence first: named fds, the runtime's own ledger,
   // threads, then mappings and bytes.
   auto rank = [](const std::string& n) {
-    if (n.rfind("fd_", 0) == 0 || n.rfind("mach_port_", 0) == 0) return 0;
+    if (n.rfind("fd_", 0) == 0 || n.rfind("mach_port_", 0) == 0 || n == "posix_timers") return 0;
     if (n.rfind("rt_", 0) == 0) return 1;
     if (n == "threads") return 2;
     if (n == "maps_count") return 3;

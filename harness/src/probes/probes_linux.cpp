@@ -10,6 +10,10 @@
 //     rss_bytes from statm; sig_pending = signals pending on the process
 //     (ShdPnd|SigPnd bits); sigq_user = SigQ (per user, so noise
 //     from other processes: sampled, not judged).
+//   - posix_timers = the process's POSIX timers from /proc/PID/timers (a
+//     timer outlives the thread it was made for unless deleted), kept as
+//     "timer ID" -> clock and notification, so growth names the new ones.
+//     Where the kernel has no such file the counter is absent, not zero.
 #include <dirent.h>
 #include <unistd.h>
 
@@ -41,6 +45,7 @@ std::string fd_kind(const std::string& t) {
 std::string item_family_for(const std::string& counter) {
   if (counter.rfind("fd_", 0) == 0) return "fds";
   if (counter.rfind("maps_", 0) == 0) return "maps";
+  if (counter == "posix_timers") return "timers";
   return "";
 }
 
@@ -157,6 +162,23 @@ bool probe_sample(int pid, ProbeSample* out, std::string* err) {
     pending = static_cast<double>(std::bitset<64>(mask).count());
   }
   out->counters.push_back({"sig_pending", pending, Unit::Count, true});
+
+  // POSIX timers: one "ID:" line opens each entry.
+  if (std::ifstream timers(root + "/timers"); timers) {
+    double n = 0;
+    auto& items = out->items["timers"];
+    std::string id;
+    for (std::string line; std::getline(timers, line);) {
+      if (line.rfind("ID:", 0) == 0) {
+        ++n;
+        id = "timer" + line.substr(3);
+        items[id] = "";
+      } else if (!id.empty()) {
+        items[id] += (items[id].empty() ? "" : ", ") + line;
+      }
+    }
+    out->counters.push_back({"posix_timers", n, Unit::Count, true});
+  }
   out->counters.push_back({"sigq_user", sigq, Unit::Count, false});
   return true;
 }

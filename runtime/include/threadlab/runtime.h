@@ -340,6 +340,11 @@ typedef struct tl_counters {
                                 their thread died without its teardown (a
                                 first callback from the C library's last
                                 key-destructor round, or a raw exit) */
+  uint64_t thread_handles;   /* live per-thread kernel handles (Linux: CPU-time
+                                timers; Apple: exception ports), one per
+                                spawned or adopted thread while it lives */
+  uint64_t cpu_ticks;        /* CPU-time ticks delivered since init
+                                (tl_set_cpu_tick) */
 } tl_counters;
 int tl_get_counters(tl_counters *out);
 
@@ -381,13 +386,33 @@ typedef enum tl_os_call {
   TL_OS_MMAP = 0,
   TL_OS_THREAD_CREATE = 1,
   TL_OS_SIGALTSTACK = 2, /* planned: no runtime call consumes it yet */
-  TL_OS_FORK = 3         /* planned: no runtime call consumes it yet */
+  TL_OS_FORK = 3,        /* planned: no runtime call consumes it yet */
+  TL_OS_THREAD_HANDLE = 4 /* a thread's per-thread kernel handle (EAGAIN) */
 } tl_os_call;
 /* Make the next n calls of the given OS call fail with its usual errno
  * (ENOMEM for mmap, EAGAIN for thread creation). Arming a planned call
  * does nothing until the runtime makes that call (the exceptions and fork
  * work). */
 void tl_os_fail_next(int call, int n);
+
+/* ---- per-thread kernel handles ----------------------------------------- */
+/* Every spawned or adopted thread owns one kernel handle for its life, made
+ * on the thread before it runs managed code and released at its exit (kill
+ * and adopted threads' teardown included). Linux: a timer on the thread's
+ * own CPU-time clock (timer_create, CLOCK_THREAD_CPUTIME_ID, SIGEV_THREAD_ID)
+ * that drives the CPU-time tick below. Apple: the thread's Mach exception
+ * port. A thread that cannot get its handle does not run: tl_join (spawned)
+ * or tl_callback_enter (adopted) fail with TL_EAGAIN and say why.
+ * 1 when handles are on; 0 where the platform refuses them (qemu-user), with
+ * *why (if not NULL) saying so. */
+int tl_thread_handles_supported(const char **why);
+/* Linux: each thread's timer fires every period_us of that thread's own CPU
+ * time (signal SIGRTMIN+4, installed on first use) and the tick is counted;
+ * 0 (the default) disarms every timer. TL_ENOTSUP where handles are off or
+ * on Apple. */
+int tl_set_cpu_tick(unsigned period_us);
+/* CPU-time ticks the calling thread received (0 without a record). */
+uint64_t tl_thread_cpu_ticks(void);
 
 /* ---- fatal errors --------------------------------------------------- */
 /* Report a fatal runtime error and abort. Never needs a record, never
