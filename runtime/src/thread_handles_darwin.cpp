@@ -55,13 +55,19 @@ constexpr thread_state_flavor_t kFlavor = x86_THREAD_STATE64;
 constexpr mach_msg_id_t kRaiseState = 2406;
 constexpr mach_msg_id_t kReplyOffset = 100;  // MIG: reply id = request id + 100
 
-mach_port_t g_port_set = MACH_PORT_NULL;
-pthread_once_t g_once = PTHREAD_ONCE_INIT;
-int g_start_errno = 0;  // written once under g_once
+pthread_mutex_t g_start_mu = PTHREAD_MUTEX_INITIALIZER;
+mach_port_t g_port_set = MACH_PORT_NULL;  // set once, under g_start_mu, with the listener running
 std::atomic<uint64_t> g_served{0};
 
 int errno_of(kern_return_t kr) {
-  return kr == KERN_RESOURCE_SHORTAGE || kr == KERN_NO_SPACE ? ENOMEM : EAGAIN;
+  switch (kr) {
+    case KERN_RESOURCE_SHORTAGE: return ENOMEM;
+    case KERN_NO_SPACE: return ENOSPC;  // the task's port name space is full
+    case KERN_INVALID_ARGUMENT:
+    case KERN_INVALID_NAME:
+    case KERN_INVALID_RIGHT: return EINVAL;
+    default: return EPERM;
+  }
 }
 
 // The head of a mach_exception_raise_state request: only the id and the
@@ -98,24 +104,33 @@ void* listen(void*) {
   return nullptr;
 }
 
-void start_listener() {
-  kern_return_t kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET, &g_port_set);
-  if (kr != KERN_SUCCESS) {
-    g_start_errno = errno_of(kr);
-    return;
+// The port set and its listener, made by the first thread that needs them;
+// a failure is that thread's error, and the next thread tries again.
+int start_listener_once() {
+  pthread_mutex_lock(&g_start_mu);
+  int e = 0;
+  if (g_port_set == MACH_PORT_NULL) {
+    mach_port_t set = MACH_PORT_NULL;
+    const kern_return_t kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET, &set);
+    if (kr != KERN_SUCCESS) {
+      e = errno_of(kr);
+    } else {
+      g_port_set = set;  // before the listener reads it
+      pthread_attr_t attr;
+      pthread_attr_init(&attr);
+      pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      pthread_t t;
+      sigset_t caller_mask;
+      e = os::thread_create(&t, &attr, listen, nullptr, &caller_mask);  // every signal blocked in it
+      pthread_attr_destroy(&attr);
+      if (e != 0) {
+        mach_port_mod_refs(mach_task_self(), set, MACH_PORT_RIGHT_PORT_SET, -1);
+        g_port_set = MACH_PORT_NULL;
+      }
+    }
   }
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t t;
-  sigset_t mask;
-  const int e = os::thread_create(&t, &attr, listen, nullptr, &mask);
-  pthread_attr_destroy(&attr);
-  if (e != 0) {
-    mach_port_mod_refs(mach_task_self(), g_port_set, MACH_PORT_RIGHT_PORT_SET, -1);
-    g_port_set = MACH_PORT_NULL;
-    g_start_errno = e;
-  }
+  pthread_mutex_unlock(&g_start_mu);
+  return e;
 }
 
 // Drop the send right and destroy the receive right of `port`.
@@ -132,8 +147,7 @@ const char* what() { return "Mach exception port"; }
 int probe(const char**) { return 0; }
 
 int create(ThreadHandles* h, uint64_t) {
-  pthread_once(&g_once, start_listener);
-  if (g_start_errno) return g_start_errno;
+  if (int e = start_listener_once()) return e;
   const mach_port_t task = mach_task_self();
   mach_port_t port = MACH_PORT_NULL;
   kern_return_t kr = mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &port);
