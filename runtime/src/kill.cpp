@@ -4,6 +4,7 @@
 // in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
 // its object file for allocator and lock symbols).
 #include "kill.h"
+#include "lock.h"
 
 #include <time.h>
 
@@ -47,16 +48,9 @@ unsigned run_all_cleanups(Record* r) {
 }
 
 unsigned release_held_locks(Record* r) {
-  // Async-signal-safe: atomic stores and a futex wake only.
-  unsigned n = 0;
-  while (tl_lock* l = r->held_locks) {
-    r->held_locks = l->next_held;
-    l->next_held = nullptr;
-    __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
-    if (__atomic_exchange_n(&l->word, 0u, __ATOMIC_RELEASE) == 2) os::futex_wake(&l->word, 1);
-    ++n;
-  }
-  return n;
+  // Async-signal-safe (lock.h): each lock is released and marked abandoned,
+  // so its next taker is told.
+  return abandon_held_locks(r);
 }
 
 [[noreturn]] void kill_unwind(Record* r) {

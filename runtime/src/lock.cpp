@@ -1,75 +1,112 @@
-// lock.cpp — runtime locks: no syscall when uncontended, the owner
-// recorded (for wait-for graphs and for kill to release them).
+// lock.cpp — runtime locks: no syscall when uncontended, waiters queued FIFO
+// with no cap, hand-off to a chosen successor, recursion, timed takes; the
+// owner and every waiter recorded (for wait-for graphs and for kill).
+//
+// SIGNAL PATH: abandon_held_locks runs in a hard kill's handler; nothing in
+// this file allocates or takes a mutex.
 //
 // Invariants:
-//   - word: 0 free, 1 held, 2 held and someone may be waiting.
-//   - A held lock is on its owner's held_locks list exactly while held.
-//   - A waiter is BLOCKED while it waits, so a stop-the-world never needs to
-//     signal it; it returns to MANAGED (through the state gate) holding the
-//     lock.
-//   - Waiting is a safe point for kill: the waiter wakes every kWaitSliceUs
-//     to look for a kill request, so killing it runs its cleanups (a soft
-//     kill) instead of needing a signal.
+//   - word: kHeld while owned; kQueued while the FIFO is non-empty; kGuard
+//     while one thread edits the FIFO (a few instructions, never across a
+//     wait). Fast paths are one CAS: 0 -> kHeld and kHeld -> 0; any other
+//     word takes the slow path under the guard.
+//   - A waiter's node is its record's lock_wait, on at most one queue. Only
+//     the guard holder links or unlinks nodes; a node leaves the queue with
+//     wake set to kWoken (retry, at the front of the queue) or kGranted
+//     (the releaser made it the owner), then gets a futex wake.
+//   - owner is the holder's id exactly while kHeld (a granted waiter is the
+//     owner before it runs); a held lock is on its owner's held_locks list
+//     once the owner runs (granted: when it wakes).
+//   - A waiter is BLOCKED while it waits (a stop-the-world never signals it)
+//     and wakes every kWaitSliceUs to honour a kill or its deadline.
+//   - flags bit kAbandoned: the last owner died holding it; the next take
+//     returns TL_EOWNERDEAD and clears it.
+#include <sched.h>
+
 #include "current.h"
-#include "race_point.h"
 #include "globals.h"
 #include "inject.h"
-#include "os.h"
-#include "record.h"
-#include "status.h"
 #include "kill.h"
+#include "lock.h"
+#include "os.h"
+#include "race_point.h"
+#include "record.h"
 #include "registry.h"
+#include "sanitizer_policy.h"
+#include "status.h"
 #include "world.h"
 
 using namespace tl;
 
 namespace {
+constexpr uint32_t kHeld = 1, kQueued = 2, kGuard = 4;
+constexpr uint32_t kWaiting = 0, kWoken = 1, kGranted = 2;
+constexpr uint32_t kAbandoned = 1u << 31;
 constexpr unsigned kWaitSliceUs = 20000;
+constexpr int kSpins = 100;
 
-void take(Record* r, tl_lock* l) {
-  __atomic_store_n(&l->owner, r->id, __ATOMIC_RELAXED);
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Take the queue guard; returns the word as it was (guard clear).
+uint32_t guard(tl_lock* l) {
+  for (unsigned spins = 0;; ++spins) {
+    uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
+    if (!(w & kGuard) &&
+        __atomic_compare_exchange_n(&l->word, &w, w | kGuard, true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      return w;
+    if (spins > 64) sched_yield(); else relax();
+  }
+}
+// Drop the guard, publishing `w` (without kGuard) as the new word.
+void unguard(tl_lock* l, uint32_t w) { __atomic_store_n(&l->word, w & ~kGuard, __ATOMIC_RELEASE); }
+
+LockWaiter*& head(tl_lock* l) { return reinterpret_cast<LockWaiter*&>(l->head); }
+LockWaiter*& tail(tl_lock* l) { return reinterpret_cast<LockWaiter*&>(l->tail); }
+
+// Under the guard.
+void enqueue(tl_lock* l, LockWaiter* n, bool front) {
+  n->next = nullptr;
+  if (!head(l)) {
+    head(l) = tail(l) = n;
+  } else if (front) {
+    n->next = head(l);
+    head(l) = n;
+  } else {
+    // DEFECT thread_cap_bitmask: waiters kept as bits of one 32-bit word, so
+    // a thread whose id aliases a queued one's (same id mod 32) is taken to
+    // be queued already and is never woken.
+    if (TL_INJECT(thread_cap_bitmask)) {
+      for (LockWaiter* q = head(l); q; q = q->next)
+        if ((q->id & 31) == (n->id & 31)) return;
+    }
+    tail(l)->next = n;
+    tail(l) = n;
+  }
+}
+LockWaiter* pop(tl_lock* l, tl_thread_id want) {
+  LockWaiter* prev = nullptr;
+  for (LockWaiter* q = head(l); q; prev = q, q = q->next) {
+    if (want && q->id != want) continue;
+    (prev ? prev->next : head(l)) = q->next;
+    if (tail(l) == q) tail(l) = prev;
+    q->next = nullptr;
+    return q;
+  }
+  return nullptr;
+}
+uint32_t queued_bit(tl_lock* l) { return head(l) ? kQueued : 0; }
+
+void push_held(Record* r, tl_lock* l) {
   l->next_held = r->held_locks;
   r->held_locks = l;
 }
-}  // namespace
-
-extern "C" int tl_lock_acquire(tl_lock* l) {
-  if (!l) return fail(TL_EINVAL, "tl_lock_acquire: lock is NULL");
-  Record* r = current_record();
-  if (!r) return fail(TL_EUNKNOWN, "tl_lock_acquire: the calling thread has no record");
-  if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == r->id && __atomic_load_n(&l->word, __ATOMIC_RELAXED) != 0)
-    return fail(TL_EDEADLK, "tl_lock_acquire: thread %llu already holds this lock", static_cast<unsigned long long>(r->id));
-  uint32_t expected = 0;
-  if (__atomic_compare_exchange_n(&l->word, &expected, 1u, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-    take(r, l);
-    return TL_OK;
-  }
-  const bool managed = r->current_state() == State::Managed;
-  if (managed) {
-    world::save_own_context(r);
-    r->move(State::Managed, State::Blocked);
-  }
-  r->waiting_on.store(l, std::memory_order_release);
-  while (__atomic_exchange_n(&l->word, 2u, __ATOMIC_ACQUIRE) != 0) {
-    os::futex_wait_for(&l->word, 2, kWaitSliceUs);
-    if (r->kill_requested.load(std::memory_order_acquire) && managed) {
-      r->waiting_on.store(nullptr, std::memory_order_release);
-      r->move(State::Blocked, State::Managed);
-      kill_unwind(r);
-    }
-  }
-  r->waiting_on.store(nullptr, std::memory_order_release);
-  take(r, l);
-  if (managed) r->move(State::Blocked, State::Managed);
-  return TL_OK;
-}
-
-extern "C" int tl_lock_release(tl_lock* l) {
-  if (!l) return fail(TL_EINVAL, "tl_lock_release: lock is NULL");
-  Record* r = current_record();
-  if (!r) return fail(TL_EUNKNOWN, "tl_lock_release: the calling thread has no record");
-  if (__atomic_load_n(&l->word, __ATOMIC_RELAXED) == 0 || __atomic_load_n(&l->owner, __ATOMIC_RELAXED) != r->id)
-    return fail(TL_ESTATE, "tl_lock_release: thread %llu does not hold this lock", static_cast<unsigned long long>(r->id));
+void unlink_held(Record* r, tl_lock* l) {
   for (tl_lock** p = &r->held_locks; *p; p = &(*p)->next_held) {
     if (*p == l) {
       *p = l->next_held;
@@ -77,14 +114,269 @@ extern "C" int tl_lock_release(tl_lock* l) {
     }
   }
   l->next_held = nullptr;
-  __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
-  TL_RACE_POINT();  // no owner recorded, the word still held
-  if (__atomic_exchange_n(&l->word, 0u, __ATOMIC_RELEASE) == 2) {
-    // DEFECT unlock_loses_wakeup: the queued waiter is never woken.
-    if (!TL_INJECT(unlock_loses_wakeup)) os::futex_wake(&l->word, 1);
+}
+
+// The caller now owns l: record it, and say whether the last owner died.
+int took(Record* r, tl_lock* l, unsigned tsan_flags) {
+  __atomic_store_n(&l->owner, r->id, __ATOMIC_RELAXED);
+  l->depth = 0;
+  push_held(r, l);
+  TL_TSAN_MUTEX_POST_LOCK(l, tsan_flags);
+  if (__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & kAbandoned) {
+    __atomic_fetch_and(&l->flags, ~kAbandoned, __ATOMIC_RELAXED);
+    return fail(TL_EOWNERDEAD, "lock %s: its previous owner died holding it; the caller holds it now",
+                l->name ? l->name : "(unnamed)");
   }
   return TL_OK;
 }
+
+// Give up the lock (the caller owns it, off its held list already). With
+// `to` a waiter's id (or kFifo for the oldest), make that waiter the owner;
+// otherwise free it and wake the oldest waiter to retry. False if `to` was
+// given but is not queued (the lock is still held then).
+constexpr tl_thread_id kNobody = 0, kFifo = ~tl_thread_id{0};
+bool let_go(tl_lock* l, tl_thread_id to) {
+  const tl_thread_id self = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+  uint32_t expect = kHeld;
+  if (to == kNobody && !(l->flags & TL_LOCK_FAIR)) {
+    __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+    TL_RACE_POINT();  // no owner recorded, the word still held
+    if (__atomic_compare_exchange_n(&l->word, &expect, 0u, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) return true;
+  }
+  if (to == kNobody && (l->flags & TL_LOCK_FAIR)) to = kFifo;
+  uint32_t w = guard(l);
+  LockWaiter* n = pop(l, to == kFifo ? 0 : to);
+  if (to != kNobody && to != kFifo && !n) {
+    __atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+    unguard(l, w);
+    return false;
+  }
+  // DEFECT unlock_loses_wakeup: the waiter is dequeued but never told (nor
+  // woken): it sleeps on, off the queue, while the lock goes free.
+  const bool lose = n && to == kNobody && TL_INJECT(unlock_loses_wakeup);
+  if (n && to != kNobody) {  // hand-off: the lock never becomes free
+    __atomic_store_n(&l->owner, n->id, __ATOMIC_RELAXED);
+    __atomic_store_n(&n->wake, kGranted, __ATOMIC_RELEASE);
+    unguard(l, kHeld | queued_bit(l));
+  } else {
+    __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+    if (n && !lose) __atomic_store_n(&n->wake, kWoken, __ATOMIC_RELEASE);
+    unguard(l, queued_bit(l));
+  }
+  if (n && !lose) os::futex_wake(&n->wake, 1);
+  return true;
+}
+
+// Leave the queue after a timeout or a kill. Returns kGranted if the lock
+// was handed to us meanwhile (we own it), else kWaiting.
+uint32_t leave_queue(tl_lock* l, LockWaiter* me) {
+  uint32_t w = guard(l);
+  uint32_t how = __atomic_load_n(&me->wake, __ATOMIC_ACQUIRE);
+  if (how == kGranted) {
+    unguard(l, w);
+    return kGranted;
+  }
+  if (how == kWaiting) {
+    pop(l, me->id);
+    unguard(l, (w & ~kQueued) | queued_bit(l));
+    return kWaiting;
+  }
+  // Woken to retry: pass the wake on, or the next waiter sleeps on a free lock.
+  LockWaiter* n = (w & kHeld) ? nullptr : pop(l, 0);
+  if (n) __atomic_store_n(&n->wake, kWoken, __ATOMIC_RELEASE);
+  unguard(l, (w & ~kQueued) | queued_bit(l));
+  if (n) os::futex_wake(&n->wake, 1);
+  return kWaiting;
+}
+
+// After a take (rc TL_OK or TL_EOWNERDEAD): the acquired-before edges from
+// the other locks the caller holds, when checking is on.
+int ordered(Record* r, tl_lock* l, bool order, int rc) {
+  if (order && (rc == TL_OK || rc == TL_EOWNERDEAD) && l->next_held) order_after_take(r, l);
+  return rc;
+}
+
+uint64_t now_us() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+int acquire(tl_lock* l, unsigned timeout_ms, const char* what) {
+  if (!l) return fail(TL_EINVAL, "%s: lock is NULL", what);
+  Record* r = current_record();
+  if (!r) return fail(TL_EUNKNOWN, "%s: the calling thread has no record", what);
+  if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == r->id && (__atomic_load_n(&l->word, __ATOMIC_RELAXED) & kHeld)) {
+    if (l->flags & TL_LOCK_RECURSIVE) {
+      ++l->depth;  // ThreadSanitizer sees the outermost take only
+      return TL_OK;
+    }
+    return fail(TL_EDEADLK, "%s: thread %llu already holds this lock", what, static_cast<unsigned long long>(r->id));
+  }
+  const bool order = r->held_locks && __atomic_load_n(&order_checking, __ATOMIC_RELAXED);
+  if (order && (l->flags & TL_LOCK_CHECK_ORDER)) {
+    int rc = order_refuses(r, l);
+    if (rc != TL_OK) return rc;
+  }
+  const unsigned tsan_try = timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK;
+  TL_TSAN_MUTEX_PRE_LOCK(l, tsan_try);
+  for (int i = 0; i < kSpins; ++i) {
+    uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
+    if (w == 0 && __atomic_compare_exchange_n(&l->word, &w, kHeld, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      return ordered(r, l, order, took(r, l, tsan_try));
+    if (w & kQueued || timeout_ms == 0) break;
+    relax();
+  }
+  {
+    uint32_t w = guard(l);
+    if (!(w & kHeld)) {
+      unguard(l, w | kHeld);
+      return ordered(r, l, order, took(r, l, tsan_try));
+    }
+    if (timeout_ms == 0) {
+      unguard(l, w);
+      TL_TSAN_MUTEX_POST_LOCK(l, TL_TSAN_TRY_LOCK | TL_TSAN_TRY_LOCK_FAILED);
+      return fail(TL_EBUSY, "%s: held by thread %llu", what,
+                  static_cast<unsigned long long>(__atomic_load_n(&l->owner, __ATOMIC_RELAXED)));
+    }
+    unguard(l, w);
+  }
+  const uint64_t deadline = timeout_ms == TL_FOREVER ? 0 : now_us() + uint64_t{timeout_ms} * 1000u;
+  const bool managed = r->current_state() == State::Managed;
+  if (managed) {
+    world::save_own_context(r);
+    r->move(State::Managed, State::Blocked);
+  }
+  LockWaiter* me = &r->lock_wait;
+  me->id = r->id;
+  r->waiting_on.store(l, std::memory_order_release);
+  bool front = false;
+  int rc = TL_OK;
+  for (;;) {
+    __atomic_store_n(&me->wake, kWaiting, __ATOMIC_RELAXED);
+    uint32_t w = guard(l);
+    if (!(w & kHeld)) {
+      unguard(l, w | kHeld);
+      break;  // ours
+    }
+    enqueue(l, me, front);
+    unguard(l, w | kQueued);
+    uint32_t how;
+    while ((how = __atomic_load_n(&me->wake, __ATOMIC_ACQUIRE)) == kWaiting) {
+      unsigned slice = kWaitSliceUs;
+      if (deadline) {
+        const uint64_t t = now_us();
+        if (t >= deadline) break;
+        if (deadline - t < slice) slice = static_cast<unsigned>(deadline - t);
+      }
+      os::futex_wait_for(&me->wake, kWaiting, slice);
+      if (managed && r->kill_requested.load(std::memory_order_acquire)) break;
+    }
+    if (how == kWaiting) how = leave_queue(l, me);  // deadline or kill
+    if (how == kGranted) break;                      // handed to us
+    if (how == kWoken) {
+      front = true;  // retry ahead of those who came later
+      continue;
+    }
+    TL_TSAN_MUTEX_POST_LOCK(l, TL_TSAN_TRY_LOCK | TL_TSAN_TRY_LOCK_FAILED);
+    if (managed && r->kill_requested.load(std::memory_order_acquire)) {
+      r->waiting_on.store(nullptr, std::memory_order_release);
+      r->move(State::Blocked, State::Managed);
+      kill_unwind(r);
+    }
+    rc = fail(TL_ETIMEDOUT, "%s: lock %s still held by thread %llu after %u ms", what, l->name ? l->name : "(unnamed)",
+              static_cast<unsigned long long>(__atomic_load_n(&l->owner, __ATOMIC_RELAXED)), timeout_ms);
+    break;
+  }
+  r->waiting_on.store(nullptr, std::memory_order_release);
+  if (rc == TL_OK) rc = took(r, l, tsan_try);
+  if (managed) r->move(State::Blocked, State::Managed);
+  // A kill asked while we were granted the lock: we hold it, so the unwind
+  // releases it (as for any lock held at a kill).
+  return ordered(r, l, order, rc);
+}
+
+int check_owner(Record* r, tl_lock* l, const char* what) {
+  if (!(__atomic_load_n(&l->word, __ATOMIC_RELAXED) & kHeld) || __atomic_load_n(&l->owner, __ATOMIC_RELAXED) != r->id)
+    return fail(TL_ESTATE, "%s: thread %llu does not hold this lock", what, static_cast<unsigned long long>(r->id));
+  return TL_OK;
+}
+}  // namespace
+
+extern "C" int tl_lock_init(tl_lock* l, const char* name, unsigned flags) {
+  if (!l) return fail(TL_EINVAL, "tl_lock_init: lock is NULL");
+  if (flags & ~unsigned{TL_LOCK_RECURSIVE | TL_LOCK_CHECK_ORDER | TL_LOCK_FAIR})
+    return fail(TL_EINVAL, "tl_lock_init: unknown flags %#x", flags);
+  *l = tl_lock TL_LOCK_INIT;
+  l->flags = flags;
+  l->name = name;
+  if (flags & TL_LOCK_CHECK_ORDER) tl_lock_order_check(1);
+  return TL_OK;
+}
+
+extern "C" int tl_lock_acquire(tl_lock* l) { return acquire(l, TL_FOREVER, "tl_lock_acquire"); }
+extern "C" int tl_lock_acquire_timed(tl_lock* l, unsigned ms) { return acquire(l, ms, "tl_lock_acquire_timed"); }
+extern "C" int tl_lock_try(tl_lock* l) { return acquire(l, 0, "tl_lock_try"); }
+
+extern "C" int tl_lock_release(tl_lock* l) {
+  if (!l) return fail(TL_EINVAL, "tl_lock_release: lock is NULL");
+  Record* r = current_record();
+  if (!r) return fail(TL_EUNKNOWN, "tl_lock_release: the calling thread has no record");
+  if (int rc = check_owner(r, l, "tl_lock_release")) return rc;
+  if (l->depth > 0) {
+    --l->depth;
+    return TL_OK;
+  }
+  TL_TSAN_MUTEX_PRE_UNLOCK(l);
+  unlink_held(r, l);
+  let_go(l, kNobody);
+  TL_TSAN_MUTEX_POST_UNLOCK(l);
+  return TL_OK;
+}
+
+extern "C" int tl_lock_handoff(tl_lock* l, tl_thread_id successor) {
+  if (!l) return fail(TL_EINVAL, "tl_lock_handoff: lock is NULL");
+  Record* r = current_record();
+  if (!r) return fail(TL_EUNKNOWN, "tl_lock_handoff: the calling thread has no record");
+  if (int rc = check_owner(r, l, "tl_lock_handoff")) return rc;
+  if (l->depth > 0) return fail(TL_ESTATE, "tl_lock_handoff: the lock is held recursively (%u more)", l->depth);
+  TL_TSAN_MUTEX_PRE_UNLOCK(l);
+  unlink_held(r, l);
+  if (!let_go(l, successor ? successor : kFifo)) {
+    push_held(r, l);
+    TL_TSAN_MUTEX_POST_UNLOCK(l);
+    TL_TSAN_MUTEX_POST_LOCK(l, 0);
+    return fail(TL_ENOTHREAD, "tl_lock_handoff: thread %llu is not waiting on this lock",
+                static_cast<unsigned long long>(successor));
+  }
+  TL_TSAN_MUTEX_POST_UNLOCK(l);
+  return TL_OK;
+}
+
+extern "C" size_t tl_lock_waiters(tl_lock* l, tl_thread_id* out, size_t cap) {
+  if (!l) return 0;
+  uint32_t w = guard(l);
+  size_t n = 0;
+  for (LockWaiter* q = head(l); q; q = q->next, ++n)
+    if (out && n < cap) out[n] = q->id;
+  unguard(l, w);
+  return n;
+}
+
+namespace tl {
+unsigned abandon_held_locks(Record* r) {
+  unsigned n = 0;
+  while (tl_lock* l = r->held_locks) {
+    r->held_locks = l->next_held;
+    l->next_held = nullptr;
+    l->depth = 0;
+    __atomic_fetch_or(&l->flags, kAbandoned, __ATOMIC_RELAXED);
+    let_go(l, kNobody);
+    ++n;
+  }
+  return n;
+}
+}  // namespace tl
 
 extern "C" size_t tl_wait_edges(tl_wait_edge* out, size_t cap) {
   // Async-signal-safe: atomics and a lock-free registry walk only.
@@ -93,9 +385,11 @@ extern "C" size_t tl_wait_edges(tl_wait_edge* out, size_t cap) {
   registry().for_each_lockfree([&](Record* r) {
     tl_lock* l = r->waiting_on.load(std::memory_order_acquire);
     if (!l) return;
+    const tl_thread_id owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+    if (owner == r->id) return;  // granted, not yet awake
     if (out && n < cap) {
       out[n].waiter = r->id;
-      out[n].owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+      out[n].owner = owner;
       out[n].lock = reinterpret_cast<uintptr_t>(l);
     }
     ++n;

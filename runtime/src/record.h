@@ -33,6 +33,15 @@ constexpr unsigned kSizeClasses = 9;  // 16 .. 4096 bytes
 
 struct Slot;
 struct InterruptNode;
+
+// A thread's place in one lock's FIFO of waiters (lock.cpp): a thread waits
+// on at most one lock, so one node per record serves every lock. `wake` is
+// the futex word the waiter sleeps on.
+struct LockWaiter {
+  LockWaiter* next = nullptr;
+  tl_thread_id id = 0;
+  uint32_t wake = 0;  // 0 waiting, 1 woken to retry, 2 granted the lock
+};
 struct CleanupNode;
 
 struct Record {
@@ -83,6 +92,7 @@ struct Record {
   CleanupNode* cleanups = nullptr;  // [owner] innermost first
   tl_lock* held_locks = nullptr;           // [owner] runtime locks held
   std::atomic<tl_lock*> waiting_on{nullptr};  // lock it is blocked on (wait-for graph)
+  LockWaiter lock_wait;                    // its node in that lock's queue (lock.cpp)
   unsigned cleanups_run = 0;               // [owner] by the last kill/exit
   unsigned locks_released = 0;             // [owner] by the last kill/exit
   std::atomic<bool> kill_done{false};

@@ -80,3 +80,28 @@ constexpr bool kSanitizerResetsStartMask = false;
 #endif
 
 }  // namespace tl
+
+// Runtime locks (lock.cpp) tell ThreadSanitizer what they are, so its
+// reports name them and its lock-order detector sees them.
+#if defined(TL_UNDER_TSAN)
+extern "C" {
+void __tsan_mutex_create(void* addr, unsigned flags);
+void __tsan_mutex_pre_lock(void* addr, unsigned flags);
+void __tsan_mutex_post_lock(void* addr, unsigned flags, int recursion);
+int __tsan_mutex_pre_unlock(void* addr, unsigned flags);
+void __tsan_mutex_post_unlock(void* addr, unsigned flags);
+}
+#define TL_TSAN_MUTEX_PRE_LOCK(m, f) __tsan_mutex_pre_lock(m, f)
+#define TL_TSAN_MUTEX_POST_LOCK(m, f) __tsan_mutex_post_lock(m, f, 0)
+#define TL_TSAN_MUTEX_PRE_UNLOCK(m) __tsan_mutex_pre_unlock(m, 0)
+#define TL_TSAN_MUTEX_POST_UNLOCK(m) __tsan_mutex_post_unlock(m, 0)
+#define TL_TSAN_TRY_LOCK 0x10u        // __tsan_mutex_try_lock
+#define TL_TSAN_TRY_LOCK_FAILED 0x20u // __tsan_mutex_try_lock_failed
+#else
+#define TL_TSAN_MUTEX_PRE_LOCK(m, f) ((void)(m), (void)(f))
+#define TL_TSAN_MUTEX_POST_LOCK(m, f) ((void)(m), (void)(f))
+#define TL_TSAN_MUTEX_PRE_UNLOCK(m) ((void)(m))
+#define TL_TSAN_MUTEX_POST_UNLOCK(m) ((void)(m))
+#define TL_TSAN_TRY_LOCK 0u
+#define TL_TSAN_TRY_LOCK_FAILED 0u
+#endif

@@ -45,6 +45,11 @@ extern "C" const char* tl_strerror(int status) {
     case TL_EUNKNOWN: return "the calling thread has no record";
     case TL_ESTATE: return "the target's state forbids this";
     case TL_EINJECT: return "unknown injection point";
+    case TL_EOWNERDEAD: return "lock acquired; its previous owner died holding it";
+    case TL_ECLOSED: return "the mailbox is closed";
+    case TL_EBUSY: return "the lock is held";
+    case TL_EEXIST: return "the name is already registered";
+    case TL_ENOTFOUND: return "no such name";
     default: return "unknown status";
   }
 }

@@ -48,6 +48,9 @@ enum {
 /* collect: the collection was deferred (a without-GC scope is open); it runs
  * when the last such scope ends. Not an error. */
 #define TL_ADAPTER_DEFERRED 1
+/* lock: acquired, but the previous owner was killed (or died) holding it.
+ * Not an error: the caller holds the lock. */
+#define TL_ADAPTER_OWNER_DIED 2
 
 /* ---- capabilities ---------------------------------------------------- */
 /* The one list of capabilities: X(NAME, name, bit, needs) per capability.
@@ -95,7 +98,9 @@ enum {
   X(CLEANUPS, cleanups, 16, a->cleanup_push && a->cleanup_pop)                                    \
   /* with KILL: a thread blocked in a system call is ended too, within the kill; without it such  \
      a kill may return TL_ADAPTER_ETIMEDOUT and stay pending until the call returns */            \
-  X(KILL_BLOCKED, kill_blocked, 17, (a->caps & TL_CAP_KILL))
+  X(KILL_BLOCKED, kill_blocked, 17, (a->caps & TL_CAP_KILL))                                     \
+  /* revision 3: lock_handoff to a chosen queued waiter, lock_waiters (FIFO order) */             \
+  X(LOCK_HANDOFF, lock_handoff, 18, (a->caps & TL_CAP_LOCKS) && a->lock_handoff && a->lock_waiters)
 
 #define TL_CAP_ENUM_(NAME, name, bit, needs) TL_CAP_##NAME = 1u << (bit),
 enum { TL_CAPABILITIES(TL_CAP_ENUM_) };
@@ -152,6 +157,17 @@ enum {
   TL_FAULT_NULL_DEREF = 1,     /* touch an unmapped page; expect the runtime's fault path */
   TL_FAULT_WRITE_BARRIER = 2   /* hit a write-barrier page; expect record-and-resume */
 };
+
+/* A lock-order cycle the runtime predicted (lock_order_cycles): thread
+ * threads[i] took locks[(i+1) % n] while it held locks[i]. Taken at the
+ * same time, those orders deadlock, whether or not this run ever hung. */
+#define TL_ADAPTER_CYCLE_MAX 8
+typedef struct tl_adapter_lock_cycle {
+  unsigned n;
+  tl_adapter_handle locks[TL_ADAPTER_CYCLE_MAX];
+  tl_adapter_thread_id threads[TL_ADAPTER_CYCLE_MAX];
+  char lock_names[TL_ADAPTER_CYCLE_MAX][32];
+} tl_adapter_lock_cycle;
 
 typedef void (*tl_adapter_fn)(void *arg);
 
@@ -279,6 +295,19 @@ typedef struct tl_adapter {
    * or exits early; cleanup_pop(1) runs the innermost one now. */
   int (*cleanup_push)(tl_adapter_fn fn, void *arg);
   int (*cleanup_pop)(int run);
+
+  /* ---- revision 3 ---- */
+  /* TL_CAP_LOCKS, optional: the lock-order cycles the runtime predicted so
+   * far, each once; *count receives their number. Called after each cycle. */
+  int (*lock_order_cycles)(tl_adapter_lock_cycle *out, size_t cap, size_t *count);
+  /* TL_CAP_LOCK_HANDOFF: release a held lock straight to `successor`, a
+   * thread queued on it (0: the oldest waiter); the queued waiters, oldest
+   * first (*count receives their number). */
+  int (*lock_handoff)(tl_adapter_handle lock, tl_adapter_thread_id successor);
+  int (*lock_waiters)(tl_adapter_handle lock, tl_adapter_thread_id *out, size_t cap, size_t *count);
+  /* TL_CAP_MAILBOXES, optional: close a mailbox; every waiter wakes, sends
+   * fail, receives drain what is left and then fail. */
+  int (*mailbox_close)(tl_adapter_handle box);
 } tl_adapter;
 
 /* ---- the harness's own entry point, for third-party adapters --------- */

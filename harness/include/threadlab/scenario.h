@@ -120,6 +120,9 @@ class Context {
   virtual void finding(Verdict v, const std::string& what, uint64_t thread = 0,
                        uintptr_t address = 0) = 0;
   virtual bool has_findings() const = 0;
+  // Add n to the run's tally `name` (exact counts a scenario keeps, such as
+  // messages sent and received): reported in the run's evidence.tallies.
+  virtual void tally(const std::string& name, uint64_t n) { (void)name, (void)n; }
   // Deterministic per-stream random numbers (stream 0 for the driver,
   // stream i+1 for worker i).
   virtual uint64_t random(uint64_t stream) = 0;

@@ -5,8 +5,8 @@
 //
 // Invariants:
 //   - A capability bit is set only once runtime.h offers the operation; fork
-//     hooks, mailboxes and fault handling arrive later, and their bits stay
-//     clear until then.
+//     hooks and fault handling arrive later, and their bits stay clear until
+//     then.
 //   - A stop-the-world gives up after kSuspendTimeoutMs (the runtime resumes
 //     the world and names who never answered): short enough that a scenario
 //     reports that diagnosis before the harness watchdog fires.
@@ -56,7 +56,9 @@ int init_with(int policy) {
   tl_config_defaults(&cfg);
   cfg.suspend_policy = policy;
   cfg.suspend_timeout_ms = kSuspendTimeoutMs;
-  return st(tl_init(&cfg), "tl_init");
+  const int rc = st(tl_init(&cfg), "tl_init");
+  if (rc == TL_ADAPTER_OK) tl_lock_order_check(1);  // predicted deadlocks (lock_order_cycles)
+  return rc;
 }
 int ref_init() { return init_with(TL_SUSPEND_PREEMPTIVE); }
 int ref_init_hybrid() { return init_with(TL_SUSPEND_HYBRID); }
@@ -151,7 +153,7 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.description = description;
   a.caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COUNTERS | TL_CAP_INTEGRITY | TL_CAP_VALUE_STACK |
            TL_CAP_THREAD_LIST | TL_CAP_SUSPEND | TL_CAP_COLLECT | TL_CAP_INTERRUPT | TL_CAP_KILL | TL_CAP_LOCKS |
-           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS;
+           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS | TL_CAP_MAILBOXES | TL_CAP_LOCK_HANDOFF;
 #if !defined(TL_UNDER_TSAN)
   // Under ThreadSanitizer the hard kill's signal is handled only when a
   // blocked read() returns (docs/architecture.md).
@@ -174,6 +176,14 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.unlock = r::unlock;
   a.lock_free = r::lock_free;
   a.wait_edges = r::wait_edges;
+  a.lock_order_cycles = r::lock_order_cycles;
+  a.lock_handoff = r::lock_handoff;
+  a.lock_waiters = r::lock_waiters;
+  a.mailbox_new = r::mailbox_new;
+  a.mailbox_send = r::mailbox_send;
+  a.mailbox_receive = r::mailbox_receive;
+  a.mailbox_close = r::mailbox_close;
+  a.mailbox_free = r::mailbox_free;
   a.value_push = ref_push;
   a.value_pop = ref_pop;
   a.counters = ref_counters;

@@ -1,6 +1,7 @@
 // reference_locks.cpp — the reference adapter's locks: runtime tl_locks
-// (owner recorded, released by kill) with a name, and the wait-for graph
-// from tl_wait_edges.
+// (owner recorded, released and marked abandoned by kill) with a name, the
+// wait-for graph from tl_wait_edges, hand-off, and the lock-order cycles
+// the runtime predicted (tl_lock_order_cycles; init switches checking on).
 //
 // Invariants:
 //   - A handle is the address of a RefLock whose first member is the
@@ -42,6 +43,7 @@ int lock_new(const char* name, tl_adapter_handle* out) {
   auto* l = new (std::nothrow) RefLock;
   if (!l) return st(TL_ENOMEM, "lock_new");
   std::snprintf(l->name, sizeof l->name, "%s", name ? name : "lock");
+  tl_lock_init(&l->lock, l->name, 0);
   for (auto& slot : g_locks) {
     RefLock* expect = nullptr;
     if (slot.compare_exchange_strong(expect, l, std::memory_order_acq_rel)) {
@@ -53,7 +55,33 @@ int lock_new(const char* name, tl_adapter_handle* out) {
   return st(TL_ENOMEM, "lock_new (more than 1024 live locks)");
 }
 
-int lock(tl_adapter_handle h) { return st(tl_lock_acquire(&of(h)->lock), "tl_lock_acquire"); }
+int lock(tl_adapter_handle h) {
+  const int rc = tl_lock_acquire(&of(h)->lock);
+  return rc == TL_EOWNERDEAD ? TL_ADAPTER_OWNER_DIED : st(rc, "tl_lock_acquire");
+}
+int lock_handoff(tl_adapter_handle h, tl_adapter_thread_id successor) {
+  return st(tl_lock_handoff(&of(h)->lock, successor), "tl_lock_handoff");
+}
+int lock_waiters(tl_adapter_handle h, tl_adapter_thread_id* out, size_t cap, size_t* count) {
+  const size_t n = tl_lock_waiters(&of(h)->lock, out, cap);
+  if (count) *count = n;
+  return TL_ADAPTER_OK;
+}
+int lock_order_cycles(tl_adapter_lock_cycle* out, size_t cap, size_t* count) {
+  tl_lock_cycle c[16];
+  const size_t n = tl_lock_order_cycles(c, 16);
+  for (size_t i = 0; i < n && i < 16 && i < cap; ++i) {
+    out[i] = tl_adapter_lock_cycle{};
+    out[i].n = c[i].n;
+    for (unsigned k = 0; k < c[i].n && k < TL_ADAPTER_CYCLE_MAX; ++k) {
+      out[i].locks[k] = c[i].locks[k];  // a handle is its tl_lock's address
+      out[i].threads[k] = c[i].threads[k];
+      std::snprintf(out[i].lock_names[k], sizeof out[i].lock_names[k], "%s", c[i].names[k]);
+    }
+  }
+  if (count) *count = n;
+  return TL_ADAPTER_OK;
+}
 int unlock(tl_adapter_handle h) { return st(tl_lock_release(&of(h)->lock), "tl_lock_release"); }
 
 int lock_free(tl_adapter_handle h) {

@@ -40,6 +40,16 @@ int lock(tl_adapter_handle h);
 int unlock(tl_adapter_handle h);
 int lock_free(tl_adapter_handle h);
 int wait_edges(tl_adapter_wait_edge* out, size_t cap, size_t* count);
+int lock_handoff(tl_adapter_handle h, tl_adapter_thread_id successor);
+int lock_waiters(tl_adapter_handle h, tl_adapter_thread_id* out, size_t cap, size_t* count);
+int lock_order_cycles(tl_adapter_lock_cycle* out, size_t cap, size_t* count);
+
+// reference_mailboxes.cpp
+int mailbox_new(size_t capacity, tl_adapter_handle* out);
+int mailbox_send(tl_adapter_handle box, uint64_t word);
+int mailbox_receive(tl_adapter_handle box, uint64_t* word);
+int mailbox_close(tl_adapter_handle box);
+int mailbox_free(tl_adapter_handle box);
 // Lock-free: the name of the adapter lock at `lock` (the runtime's
 // tl_lock address), or "" when it is not one of ours. Signal-safe.
 const char* lock_name(uintptr_t lock);

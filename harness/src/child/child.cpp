@@ -63,6 +63,14 @@ class ChildContext : public Context {
     any_ = true;
   }
   bool has_findings() const override { return any_.load(); }
+  void tally(const std::string& name, uint64_t n) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    tallies_[name] = tallies_.value(name, uint64_t{0}) + n;
+  }
+  nlohmann::json tallies() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tallies_;
+  }
   uint64_t random(uint64_t stream) override {
     // splitmix64 over (seed, stream, counter); each stream used by one thread.
     auto& c = counters_[stream % kStreams];
@@ -82,6 +90,7 @@ class ChildContext : public Context {
   static constexpr size_t kStreams = 1024;
   mutable std::mutex mu_;
   nlohmann::json findings_ = nlohmann::json::array();
+  nlohmann::json tallies_ = nlohmann::json::object();
   Verdict worst_ = Verdict::Pass;
   std::string reason_;
   std::atomic<bool> any_{false};
@@ -106,6 +115,29 @@ void check_integrity(const tl_adapter* rt, ChildContext& ctx, nlohmann::json& vi
                             {"address", fmt::format("{:#x}", v[i].address)},
                             {"what", v[i].what},
                             {"cycle", ctx.cycle_index}});
+  }
+}
+
+// Lock-order cycles the runtime predicted since the last look: each is a
+// `deadlock` finding of its own (no thread needs to have hung), kept in
+// `predicted` for the report.
+void check_lock_order(const tl_adapter* rt, ChildContext& ctx, nlohmann::json& predicted) {
+  if (!(rt->caps & TL_CAP_LOCKS) || !rt->lock_order_cycles) return;
+  tl_adapter_lock_cycle c[16];
+  size_t n = 0;
+  if (!ctx.ok(rt->lock_order_cycles(c, 16, &n), "lock_order_cycles")) return;
+  for (size_t i = predicted.size(); i < n && i < 16; ++i) {
+    nlohmann::json locks = nlohmann::json::array(), threads = nlohmann::json::array();
+    std::string what = "predicted deadlock (lock-order inversion; no thread needs to have hung):";
+    for (unsigned k = 0; k < c[i].n && k < TL_ADAPTER_CYCLE_MAX; ++k) {
+      const unsigned next = (k + 1) % c[i].n;
+      locks.push_back(c[i].lock_names[k][0] ? c[i].lock_names[k] : fmt::format("lock@{:#x}", c[i].locks[k]));
+      threads.push_back(c[i].threads[k]);
+      what += fmt::format("{} thread {} took '{}' while holding '{}'", k ? ";" : "", c[i].threads[k],
+                          c[i].lock_names[next], c[i].lock_names[k]);
+    }
+    predicted.push_back({{"locks", locks}, {"threads", threads}, {"cycle", ctx.cycle_index}});
+    ctx.finding(Verdict::Deadlock, what, c[i].threads[0], static_cast<uintptr_t>(c[i].locks[0]));
   }
 }
 
@@ -159,7 +191,7 @@ int child_main(const ChildArgs& a) {
   if (a.iterations > 0) ctx.params.iterations = a.iterations;
   ctx.params.warmup = std::min(ctx.params.warmup, std::max(0, ctx.params.cycles - 1));
 
-  nlohmann::json violations = nlohmann::json::array();
+  nlohmann::json violations = nlohmann::json::array(), predicted = nlohmann::json::array();
   SeriesSet series(static_cast<size_t>(ctx.params.warmup));
   int cycles_run = 0;
   if (ctx.ok(rt->init(), "adapter init")) {
@@ -169,6 +201,7 @@ int child_main(const ChildArgs& a) {
       ctx.cycle_index = c;
       sc->cycle(ctx);
       check_integrity(rt, ctx, violations);
+      check_lock_order(rt, ctx, predicted);
       sample(rt, series, ctx);
       ++cycles_run;
       watchdog_cycle_done();
@@ -191,6 +224,8 @@ int child_main(const ChildArgs& a) {
                   {"warmup", ctx.params.warmup}}},
                 {"findings", ctx.findings()},
                 {"violations", violations},
+                {"predicted_cycles", predicted},
+                {"tallies", ctx.tallies()},
                 {"leaks", leaks},
                 {"counters", series.to_json()}});
   std::fflush(nullptr);

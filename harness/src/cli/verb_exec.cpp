@@ -37,6 +37,8 @@
 
 #include "child/child.h"
 #include "probes/leak_analysis.h"
+#include "probes/mutex_waits.h"
+#include "probes/wait_graph.h"
 #include "runner/process.h"
 #include "runner/run_record.h"
 #include "report/terminal.h"
@@ -58,6 +60,31 @@ std::string find_program(const std::string& prog) {
   for (std::string d; std::getline(dirs, d, ':');)
     if (executable((d.empty() ? "." : d) + "/" + prog)) return d + "/" + prog;
   return "";
+}
+
+// The wait-for cycle among threads blocked on pthread mutexes (mutex_waits.h),
+// as the dump's `cycle`, or null; each waiting thread's entry in `threads`
+// says which mutex it waits on and who holds it.
+// Read before gdb stops the threads.
+nlohmann::json mutex_cycle(const std::vector<MutexWait>& waits, nlohmann::json& threads) {
+  std::vector<tl_adapter_wait_edge> edges;
+  for (const MutexWait& w : waits) {
+    tl_adapter_wait_edge e{};
+    e.waiter = static_cast<uint64_t>(w.waiter);
+    e.owner = static_cast<uint64_t>(w.owner);
+    e.lock = w.mutex;
+    std::snprintf(e.lock_name, sizeof e.lock_name, "pthread_mutex@%#lx", static_cast<unsigned long>(w.mutex));
+    edges.push_back(e);
+    for (auto& t : threads)
+      if (t.value("tid", int64_t{0}) == w.waiter)
+        t["waiting_on"] = fmt::format("{} ({} held by tid {})", t.value("waiting_on", ""), e.lock_name, w.owner);
+  }
+  nlohmann::json cycle = nullptr;
+  for (const auto& e : find_wait_cycle(edges)) {
+    if (cycle.is_null()) cycle = nlohmann::json::array();
+    cycle.push_back({{"waiter", e.waiter}, {"lock", e.lock_name}, {"owner", e.owner}});
+  }
+  return cycle;
 }
 
 nlohmann::json gdb_dump(pid_t pid, std::string* note) {
@@ -131,6 +158,7 @@ int verb_exec(const ExecOptions& o) {
   std::string cpu_note;
   double next_sample = t0;
   bool hung = false, interrupted = false;
+  nlohmann::json mutexes = nullptr;  // wait-for cycle over pthread mutexes, at the hang
   CpuJudgement cpu;
   nlohmann::json dump;
   std::string dump_note;
@@ -160,7 +188,10 @@ int verb_exec(const ExecOptions& o) {
     if (now >= fire_at) {
       hung = true;
       cpu = judge_cpu(cpu_before, task_cpu(p.pid, &cpu_note), now - cpu_sampled_at);
+      std::string mutex_note;
+      const std::vector<MutexWait> waits = pthread_mutex_waits(p.pid, &mutex_note);
       dump = gdb_dump(p.pid, &dump_note);
+      mutexes = mutex_cycle(waits, dump);
       proc_kill_and_reap(&p);
       break;
     }
@@ -208,7 +239,7 @@ int verb_exec(const ExecOptions& o) {
     const bool moving = cpu.busy || cycles_in_window > 0;
     verdict = moving ? "timeout" : "deadlock";
     if (!cpu_note.empty()) dump_note += (dump_note.empty() ? "" : "; ") + cpu_note;
-    ev["dump"] = {{"threads", dump}, {"cycle", nullptr}, {"note", dump_note}};
+    ev["dump"] = {{"threads", dump}, {"cycle", mutexes}, {"note", dump_note}};
     ev["cpu"] = {{"threads", cpu.threads},
                  {"busy_threads", cpu.busy_threads},
                  {"cpu_s", cpu.cpu_s},
@@ -223,6 +254,7 @@ int verb_exec(const ExecOptions& o) {
                                   "{:.1f}s; {} thread(s) dumped",
                                   fire_at - t0, cpu.threads, cpu.cpu_s, cpu.window_s, dump.size());
     if (!dump_note.empty()) reason += " (" + dump_note + ")";
+    if (!mutexes.is_null()) reason = describe_cycle(mutexes) + "; " + reason;
   } else if (WIFSIGNALED(p.status)) {
     verdict = "crash";
     reason = "killed by " + signal_name(WTERMSIG(p.status));

@@ -181,7 +181,7 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
   } else if (!result.is_null()) {
     verdict = result.value("verdict", "fail");
     reason = result.value("reason", "");
-    for (auto* k : {"findings", "violations", "leaks"})
+    for (auto* k : {"findings", "violations", "leaks", "predicted_cycles", "tallies"})
       if (result.contains(k) && !result[k].empty()) ev[k] = result[k];
     run["counters"] = result.value("counters", nlohmann::json::object());
     run["params"] = result.value("params", nlohmann::json::object());

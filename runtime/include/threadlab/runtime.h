@@ -39,8 +39,14 @@ typedef enum tl_status {
   TL_ENOTSUP = -12,      /* not available on this platform or build */
   TL_EUNKNOWN = -13,     /* the calling thread has no record */
   TL_ESTATE = -14,       /* the target is in a state that forbids this */
-  TL_EINJECT = -15       /* THREADLAB_INJECT names an unknown or a planned
+  TL_EINJECT = -15,      /* THREADLAB_INJECT names an unknown or a planned
                             injection point */
+  TL_EOWNERDEAD = -16,   /* lock acquired, but its previous owner was killed
+                            or died holding it (it is held by the caller) */
+  TL_ECLOSED = -17,      /* the mailbox was closed */
+  TL_EBUSY = -18,        /* try-lock: the lock is held */
+  TL_EEXIST = -19,       /* a name is already registered */
+  TL_ENOTFOUND = -20     /* no such name registered */
 } tl_status;
 
 const char *tl_strerror(int status);
@@ -303,15 +309,57 @@ typedef struct tl_kill_report {
 int tl_kill(tl_thread_id target, unsigned timeout_ms, tl_kill_report *report);
 
 /* ---- runtime locks (owner recorded, released by kill) ---------------- */
+/* No system call when free; waiters queue FIFO with no cap on their number
+ * (each waits on a node in its own record); a release wakes the oldest
+ * waiter (a running thread may take the lock first), tl_lock_handoff gives
+ * it straight to a chosen waiter. A lock needs no init beyond TL_LOCK_INIT;
+ * tl_lock_init sets a name and flags. Fields are the runtime's. */
 typedef struct tl_lock {
-  uint32_t word;          /* 0 free, 1 held, 2 held with waiters */
-  uint32_t pad;
+  uint32_t word;             /* bit 0 held, bit 1 waiters queued, bit 2 queue guard */
+  uint32_t flags;            /* TL_LOCK_* (bit 31: the last owner died holding it) */
   tl_thread_id owner;
   struct tl_lock *next_held; /* owner's list of held locks */
+  uint32_t depth;            /* recursive takes beyond the first */
+  uint32_t order_id;         /* node in the lock-order graph, 0 until needed */
+  void *head, *tail;         /* FIFO of waiters */
+  const char *name;          /* for reports; NULL: unnamed */
 } tl_lock;
-#define TL_LOCK_INIT {0, 0, 0, 0}
+#define TL_LOCK_INIT {0, 0, 0, 0, 0, 0, 0, 0, 0}
+enum {
+  TL_LOCK_RECURSIVE = 1,   /* the owner may take it again (counted) */
+  TL_LOCK_CHECK_ORDER = 2, /* refuse (TL_EDEADLK) a take that closes a lock-order cycle */
+  TL_LOCK_FAIR = 4         /* every release hands the lock to the oldest waiter */
+};
+#define TL_FOREVER 0xffffffffu
+/* name is kept by pointer (a static string or one that outlives the lock). */
+int tl_lock_init(tl_lock *lock, const char *name, unsigned flags);
+/* TL_EDEADLK: the caller holds it (not recursive), or (TL_LOCK_CHECK_ORDER)
+ * taking it would close a lock-order cycle. TL_EOWNERDEAD: acquired, the
+ * previous owner was killed holding it. */
 int tl_lock_acquire(tl_lock *lock);
+int tl_lock_acquire_timed(tl_lock *lock, unsigned timeout_ms); /* TL_ETIMEDOUT */
+int tl_lock_try(tl_lock *lock);                                 /* TL_EBUSY */
 int tl_lock_release(tl_lock *lock); /* TL_ESTATE if the caller is not the owner */
+/* Release straight to `successor` (0: the oldest waiter), which must be
+ * queued on it: TL_ENOTHREAD (the lock stays held) otherwise. */
+int tl_lock_handoff(tl_lock *lock, tl_thread_id successor);
+/* The queued waiters, oldest first; returns their number (may exceed cap). */
+size_t tl_lock_waiters(tl_lock *lock, tl_thread_id *out, size_t cap);
+
+/* Lock-order checking: an acquired-before graph over every pair of locks
+ * taken nested. Off by default (then it costs one load per contended take);
+ * a TL_LOCK_CHECK_ORDER lock switches it on. A take that closes a cycle is
+ * remembered as a predicted deadlock, even if no thread ever blocks. */
+int tl_lock_order_check(int on);
+#define TL_ORDER_MAX 8
+typedef struct tl_lock_cycle {
+  unsigned n;                            /* locks in the cycle */
+  uintptr_t locks[TL_ORDER_MAX];         /* locks[i] was held while locks[i+1 mod n] was taken ... */
+  tl_thread_id threads[TL_ORDER_MAX];    /* ... by threads[i] */
+  char names[TL_ORDER_MAX][TL_NAME_MAX]; /* lock names ("" if unnamed) */
+} tl_lock_cycle;
+/* The predicted cycles so far, each once; returns their number. */
+size_t tl_lock_order_cycles(tl_lock_cycle *out, size_t cap);
 
 /* Who waits on which runtime lock, held by whom: the wait-for graph.
  * Lock-free and async-signal-safe (usable from a watchdog's handler).
@@ -322,6 +370,26 @@ typedef struct tl_wait_edge {
   uintptr_t lock;
 } tl_wait_edge;
 size_t tl_wait_edges(tl_wait_edge *out, size_t cap);
+
+/* ---- mailboxes (mailbox.cpp) ------------------------------------------ */
+/* Bounded, many senders and receivers. send blocks while the box is full,
+ * receive while it is empty, each up to timeout_ms (TL_FOREVER: no limit;
+ * 0: do not wait) and as a kill point; a waiting thread is BLOCKED. Every
+ * word is delivered once, in the order each sender sent it. Close wakes
+ * every waiter: sends fail TL_ECLOSED, receives drain what is left first. */
+typedef struct tl_mailbox tl_mailbox;
+int tl_mailbox_new(size_t capacity, const char *name, tl_mailbox **out);
+int tl_mailbox_send(tl_mailbox *box, uint64_t word, unsigned timeout_ms);
+int tl_mailbox_receive(tl_mailbox *box, uint64_t *word, unsigned timeout_ms);
+int tl_mailbox_close(tl_mailbox *box);
+int tl_mailbox_free(tl_mailbox *box); /* TL_ESTATE while a thread waits on it */
+
+/* ---- names (names.cpp) ------------------------------------------------ */
+/* Threads, locks and mailboxes found by name: one table per kind. */
+enum { TL_NAME_THREAD = 0, TL_NAME_LOCK = 1, TL_NAME_MAILBOX = 2 };
+int tl_name_register(int kind, const char *name, uintptr_t object); /* TL_EEXIST */
+int tl_name_find(int kind, const char *name, uintptr_t *out);       /* TL_ENOTFOUND */
+int tl_name_remove(int kind, const char *name);                     /* TL_ENOTFOUND */
 
 /* ---- self-reported counters (the runtime's own ledger) --------------- */
 typedef struct tl_counters {

@@ -1,0 +1,171 @@
+// lock_test.cpp — runtime locks (recursion, try and timed takes, hand-off,
+// FIFO waiters, abandonment is the kill suite's), the lock-order graph,
+// mailboxes and names.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "threadlab/runtime.h"
+
+namespace {
+
+// Spawn a runtime thread running f; returns its id.
+template <class F>
+tl_thread_id spawn(F* f) {
+  tl_thread_id id = 0;
+  EXPECT_EQ(tl_spawn("t", [](void* p) { (*static_cast<F*>(p))(); }, f, &id), TL_OK);
+  return id;
+}
+
+void wait_queued(tl_lock* l, size_t n) {
+  while (tl_lock_waiters(l, nullptr, 0) < n) std::this_thread::yield();
+}
+
+TEST(Lock, RecursiveTakesAreCountedAndOthersAreRefused) {
+  tl_lock l;
+  ASSERT_EQ(tl_lock_init(&l, "rec", TL_LOCK_RECURSIVE), TL_OK);
+  ASSERT_EQ(tl_lock_acquire(&l), TL_OK);
+  ASSERT_EQ(tl_lock_acquire(&l), TL_OK);
+  ASSERT_EQ(tl_lock_release(&l), TL_OK);
+  int busy = 0;
+  auto probe = [&] { busy = tl_lock_try(&l); };
+  tl_join(spawn(&probe));
+  EXPECT_EQ(busy, TL_EBUSY);  // still held once
+  ASSERT_EQ(tl_lock_release(&l), TL_OK);
+  EXPECT_EQ(tl_lock_release(&l), TL_ESTATE);
+  EXPECT_EQ(tl_lock_init(&l, "bad", 64), TL_EINVAL);
+}
+
+TEST(Lock, TimedTakeGivesUpAndLeavesTheQueue) {
+  tl_lock l = TL_LOCK_INIT;
+  ASSERT_EQ(tl_lock_acquire(&l), TL_OK);
+  int rc = 0;
+  auto waiter = [&] { rc = tl_lock_acquire_timed(&l, 30); };
+  tl_join(spawn(&waiter));
+  EXPECT_EQ(rc, TL_ETIMEDOUT);
+  EXPECT_EQ(tl_lock_waiters(&l, nullptr, 0), 0u);
+  ASSERT_EQ(tl_lock_release(&l), TL_OK);
+  EXPECT_EQ(tl_lock_try(&l), TL_OK);
+  ASSERT_EQ(tl_lock_release(&l), TL_OK);
+}
+
+TEST(Lock, HandOffGoesToTheChosenWaiterThenFifo) {
+  tl_lock l = TL_LOCK_INIT;
+  ASSERT_EQ(tl_lock_acquire(&l), TL_OK);
+  EXPECT_EQ(tl_lock_handoff(&l, 987654), TL_ENOTHREAD);  // not queued: still ours
+  std::vector<int> order;
+  std::vector<tl_thread_id> ids;
+  constexpr int kN = 5;
+  std::function<void()> fs[kN];
+  for (int i = 0; i < kN; ++i) {
+    fs[i] = [&, i] {
+      ASSERT_EQ(tl_lock_acquire(&l), TL_OK);
+      order.push_back(i);
+      if (order.size() < kN) ASSERT_EQ(tl_lock_handoff(&l, 0), TL_OK);
+      else ASSERT_EQ(tl_lock_release(&l), TL_OK);
+    };
+    ids.push_back(spawn(&fs[i]));
+    wait_queued(&l, ids.size());
+  }
+  tl_thread_id q[kN];
+  ASSERT_EQ(tl_lock_waiters(&l, q, kN), size_t{kN});
+  EXPECT_TRUE(std::equal(ids.begin(), ids.end(), q));
+  ASSERT_EQ(tl_lock_handoff(&l, ids[2]), TL_OK);
+  for (auto id : ids) tl_join(id);
+  EXPECT_EQ(order, (std::vector<int>{2, 0, 1, 3, 4}));
+}
+
+TEST(Lock, ManyWaitersWithIdsPastAnyBitmaskAllGetIt) {
+  tl_lock l = TL_LOCK_INIT;
+  ASSERT_EQ(tl_lock_acquire(&l), TL_OK);
+  constexpr int kN = 80;
+  std::atomic<int> got{0};
+  auto f = [&] {
+    ASSERT_EQ(tl_lock_acquire(&l), TL_OK);
+    got.fetch_add(1);
+    ASSERT_EQ(tl_lock_release(&l), TL_OK);
+  };
+  std::vector<tl_thread_id> ids;
+  for (int i = 0; i < kN; ++i) ids.push_back(spawn(&f));
+  wait_queued(&l, kN);
+  ASSERT_EQ(tl_lock_release(&l), TL_OK);
+  for (auto id : ids) tl_join(id);
+  EXPECT_EQ(got.load(), kN);
+}
+
+TEST(LockOrder, ACheckingLockRefusesToCloseACycleAndTheCycleIsKept) {
+  tl_lock a, b;
+  ASSERT_EQ(tl_lock_init(&a, "order-a", TL_LOCK_CHECK_ORDER), TL_OK);
+  ASSERT_EQ(tl_lock_init(&b, "order-b", TL_LOCK_CHECK_ORDER), TL_OK);
+  const size_t before = tl_lock_order_cycles(nullptr, 0);
+  ASSERT_EQ(tl_lock_acquire(&a), TL_OK);
+  ASSERT_EQ(tl_lock_acquire(&b), TL_OK);  // a before b
+  tl_lock_release(&b);
+  tl_lock_release(&a);
+  ASSERT_EQ(tl_lock_acquire(&b), TL_OK);
+  EXPECT_EQ(tl_lock_acquire(&a), TL_EDEADLK) << "b before a closes the cycle";
+  EXPECT_NE(std::strstr(tl_last_error(), "order-a"), nullptr) << tl_last_error();
+  tl_lock_release(&b);
+  tl_lock_cycle c[64];
+  const size_t n = tl_lock_order_cycles(c, 64);
+  ASSERT_EQ(n, before + 1);
+  EXPECT_EQ(c[n - 1].n, 2u);
+  EXPECT_STREQ(c[n - 1].names[0], "order-b");
+  EXPECT_STREQ(c[n - 1].names[1], "order-a");
+}
+
+TEST(Mailbox, BlocksWhenFullAndEmptyWithTimeouts) {
+  tl_mailbox* b = nullptr;
+  ASSERT_EQ(tl_mailbox_new(2, "mb", &b), TL_OK);
+  uint64_t w = 0;
+  EXPECT_EQ(tl_mailbox_receive(b, &w, 0), TL_ETIMEDOUT);
+  ASSERT_EQ(tl_mailbox_send(b, 1, 0), TL_OK);
+  ASSERT_EQ(tl_mailbox_send(b, 2, 0), TL_OK);
+  EXPECT_EQ(tl_mailbox_send(b, 3, 20), TL_ETIMEDOUT);
+  ASSERT_EQ(tl_mailbox_receive(b, &w, TL_FOREVER), TL_OK);
+  EXPECT_EQ(w, 1u);
+  ASSERT_EQ(tl_mailbox_receive(b, &w, TL_FOREVER), TL_OK);
+  EXPECT_EQ(w, 2u);
+  EXPECT_EQ(tl_mailbox_new(0, "none", &b), TL_EINVAL);
+  ASSERT_EQ(tl_mailbox_free(b), TL_OK);
+}
+
+TEST(Mailbox, CloseWakesEveryWaiterAndReceivesDrainFirst) {
+  tl_mailbox* b = nullptr;
+  ASSERT_EQ(tl_mailbox_new(1, "mb", &b), TL_OK);
+  std::atomic<int> closed{0};
+  auto recv = [&] {
+    uint64_t w;
+    if (tl_mailbox_receive(b, &w, TL_FOREVER) == TL_ECLOSED) closed.fetch_add(1);
+  };
+  std::vector<tl_thread_id> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(spawn(&recv));
+  ASSERT_EQ(tl_mailbox_close(b), TL_OK);
+  for (auto id : ids) tl_join(id);
+  EXPECT_EQ(closed.load(), 4);
+  EXPECT_EQ(tl_mailbox_send(b, 1, 0), TL_ECLOSED);
+  ASSERT_EQ(tl_mailbox_free(b), TL_OK);
+}
+
+TEST(Names, RegisterFindRemoveAndClearErrors) {
+  ASSERT_EQ(tl_name_register(TL_NAME_LOCK, "the-lock", 42), TL_OK);
+  EXPECT_EQ(tl_name_register(TL_NAME_LOCK, "the-lock", 43), TL_EEXIST);
+  EXPECT_NE(std::strstr(tl_last_error(), "the-lock"), nullptr) << tl_last_error();
+  EXPECT_EQ(tl_name_register(TL_NAME_MAILBOX, "the-lock", 7), TL_OK);  // one table per kind
+  uintptr_t v = 0;
+  ASSERT_EQ(tl_name_find(TL_NAME_LOCK, "the-lock", &v), TL_OK);
+  EXPECT_EQ(v, 42u);
+  EXPECT_EQ(tl_name_find(TL_NAME_THREAD, "nobody", &v), TL_ENOTFOUND);
+  EXPECT_EQ(tl_name_register(9, "x", 1), TL_EINVAL);
+  EXPECT_EQ(tl_name_register(TL_NAME_LOCK, "", 1), TL_EINVAL);
+  EXPECT_EQ(tl_name_remove(TL_NAME_LOCK, "the-lock"), TL_OK);
+  EXPECT_EQ(tl_name_remove(TL_NAME_LOCK, "the-lock"), TL_ENOTFOUND);
+  EXPECT_EQ(tl_name_remove(TL_NAME_MAILBOX, "the-lock"), TL_OK);
+}
+
+}  // namespace
