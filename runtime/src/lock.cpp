@@ -43,7 +43,7 @@ constexpr uint32_t kHeld = 1, kQueued = 2, kGuard = 4;
 constexpr uint32_t kWaiting = 0, kWoken = 1, kGranted = 2;
 constexpr uint32_t kAbandoned = 1u << 31;
 constexpr unsigned kWaitSliceUs = 20000;
-constexpr int kSpins = 100;
+constexpr int kSpins = 20;
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -107,6 +107,11 @@ void push_held(Record* r, tl_lock* l) {
   r->held_locks = l;
 }
 void unlink_held(Record* r, tl_lock* l) {
+  if (__builtin_expect(r->held_locks == l, 1)) {  // the innermost, usually
+    r->held_locks = l->next_held;
+    l->next_held = nullptr;
+    return;
+  }
   for (tl_lock** p = &r->held_locks; *p; p = &(*p)->next_held) {
     if (*p == l) {
       *p = l->next_held;
@@ -117,16 +122,16 @@ void unlink_held(Record* r, tl_lock* l) {
 }
 
 // The caller now owns l: record it, and say whether the last owner died.
-int took(Record* r, tl_lock* l, unsigned tsan_flags) {
-  __atomic_store_n(&l->owner, r->id, __ATOMIC_RELAXED);
-  l->depth = 0;
+__attribute__((noinline, cold)) int abandoned(tl_lock* l) {
+  __atomic_fetch_and(&l->flags, ~kAbandoned, __ATOMIC_RELAXED);
+  return fail(TL_EOWNERDEAD, "lock %s: its previous owner died holding it; the caller holds it now",
+              l->name ? l->name : "(unnamed)");
+}
+inline int took(Record* r, tl_lock* l, unsigned tsan_flags) {
+  __atomic_store_n(&l->owner, r->id, __ATOMIC_RELAXED);  // depth is 0 whenever the lock is free
   push_held(r, l);
   TL_TSAN_MUTEX_POST_LOCK(l, tsan_flags);
-  if (__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & kAbandoned) {
-    __atomic_fetch_and(&l->flags, ~kAbandoned, __ATOMIC_RELAXED);
-    return fail(TL_EOWNERDEAD, "lock %s: its previous owner died holding it; the caller holds it now",
-                l->name ? l->name : "(unnamed)");
-  }
+  if (__builtin_expect(__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & kAbandoned, 0)) return abandoned(l);
   return TL_OK;
 }
 
@@ -135,14 +140,18 @@ int took(Record* r, tl_lock* l, unsigned tsan_flags) {
 // otherwise free it and wake the oldest waiter to retry. False if `to` was
 // given but is not queued (the lock is still held then).
 constexpr tl_thread_id kNobody = 0, kFifo = ~tl_thread_id{0};
-bool let_go(tl_lock* l, tl_thread_id to) {
+__attribute__((noinline)) bool let_go_slow(tl_lock* l, tl_thread_id to, tl_thread_id self);
+inline bool let_go(tl_lock* l, tl_thread_id to) {
   const tl_thread_id self = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
   uint32_t expect = kHeld;
-  if (to == kNobody && !(l->flags & TL_LOCK_FAIR)) {
+  if (__builtin_expect(to == kNobody && !(l->flags & TL_LOCK_FAIR), 1)) {
     __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
     TL_RACE_POINT();  // no owner recorded, the word still held
     if (__atomic_compare_exchange_n(&l->word, &expect, 0u, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) return true;
   }
+  return let_go_slow(l, to, self);
+}
+bool let_go_slow(tl_lock* l, tl_thread_id to, tl_thread_id self) {
   if (to == kNobody && (l->flags & TL_LOCK_FAIR)) to = kFifo;
   uint32_t w = guard(l);
   LockWaiter* n = pop(l, to == kFifo ? 0 : to);
@@ -191,8 +200,8 @@ uint32_t leave_queue(tl_lock* l, LockWaiter* me) {
 
 // After a take (rc TL_OK or TL_EOWNERDEAD): the acquired-before edges from
 // the other locks the caller holds, when checking is on.
-int ordered(Record* r, tl_lock* l, bool order, int rc) {
-  if (order && (rc == TL_OK || rc == TL_EOWNERDEAD) && l->next_held) order_after_take(r, l);
+inline int ordered(Record* r, tl_lock* l, bool order, int rc) {
+  if (__builtin_expect(order, 0) && (rc == TL_OK || rc == TL_EOWNERDEAD) && l->next_held) order_after_take(r, l);
   return rc;
 }
 
@@ -202,10 +211,28 @@ uint64_t now_us() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
 
-int acquire(tl_lock* l, unsigned timeout_ms, const char* what) {
+__attribute__((noinline)) int acquire_slow(Record* r, tl_lock* l, unsigned timeout_ms, const char* what);
+
+// The fast path, inlined into each entry point; the rest is out of line.
+inline int acquire(tl_lock* l, unsigned timeout_ms, const char* what) {
+  Record* r = l ? current_record() : nullptr;
+  if (__builtin_expect(r && !(l->flags & TL_LOCK_CHECK_ORDER), 1)) {  // needs no order check before the take
+    uint32_t zero = 0;
+    TL_TSAN_MUTEX_PRE_LOCK(l, timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK);
+    if (__builtin_expect(
+            __atomic_compare_exchange_n(&l->word, &zero, kHeld, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) {
+      const bool nested = r->held_locks && __atomic_load_n(&order_checking, __ATOMIC_RELAXED);
+      return ordered(r, l, nested, took(r, l, timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK));
+    }
+    TL_TSAN_MUTEX_POST_LOCK(l, TL_TSAN_TRY_LOCK | TL_TSAN_TRY_LOCK_FAILED);
+  }
+  return acquire_slow(r, l, timeout_ms, what);
+}
+
+int acquire_slow(Record* r, tl_lock* l, unsigned timeout_ms, const char* what) {
   if (!l) return fail(TL_EINVAL, "%s: lock is NULL", what);
-  Record* r = current_record();
   if (!r) return fail(TL_EUNKNOWN, "%s: the calling thread has no record", what);
+  const unsigned tsan_try = timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK;
   if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == r->id && (__atomic_load_n(&l->word, __ATOMIC_RELAXED) & kHeld)) {
     if (l->flags & TL_LOCK_RECURSIVE) {
       ++l->depth;  // ThreadSanitizer sees the outermost take only
@@ -218,7 +245,6 @@ int acquire(tl_lock* l, unsigned timeout_ms, const char* what) {
     int rc = order_refuses(r, l);
     if (rc != TL_OK) return rc;
   }
-  const unsigned tsan_try = timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK;
   TL_TSAN_MUTEX_PRE_LOCK(l, tsan_try);
   for (int i = 0; i < kSpins; ++i) {
     uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
@@ -296,8 +322,9 @@ int acquire(tl_lock* l, unsigned timeout_ms, const char* what) {
   return ordered(r, l, order, rc);
 }
 
-int check_owner(Record* r, tl_lock* l, const char* what) {
-  if (!(__atomic_load_n(&l->word, __ATOMIC_RELAXED) & kHeld) || __atomic_load_n(&l->owner, __ATOMIC_RELAXED) != r->id)
+// owner is the caller's id only while the caller holds the lock.
+inline int check_owner(Record* r, tl_lock* l, const char* what) {
+  if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) != r->id, 0))
     return fail(TL_ESTATE, "%s: thread %llu does not hold this lock", what, static_cast<unsigned long long>(r->id));
   return TL_OK;
 }

@@ -148,8 +148,11 @@ TEST(Kill, UnwindsCleanupsReleasesLocksAndEnds) {
   EXPECT_EQ(rep.state_at_kill, TL_STATE_MANAGED);
   EXPECT_EQ(g_order, (std::vector<int>{2, 1})) << "innermost cleanup first";
   ASSERT_EQ(tl_join(id), TL_OK);
-  // The lock is free again and collection is no longer inhibited.
-  ASSERT_EQ(tl_lock_acquire(&lock), TL_OK);
+  // The lock is free again (its next taker told its owner died) and
+  // collection is no longer inhibited.
+  ASSERT_EQ(tl_lock_acquire(&lock), TL_EOWNERDEAD);
+  ASSERT_EQ(tl_lock_release(&lock), TL_OK);
+  ASSERT_EQ(tl_lock_acquire(&lock), TL_OK) << "told once";
   ASSERT_EQ(tl_lock_release(&lock), TL_OK);
   EXPECT_EQ(tl_gc_collect(), TL_OK);
   s.running = false;
@@ -197,7 +200,7 @@ TEST(Kill, ABlockedForeignCallIsEndedHardAndTheReportSaysSo) {
   EXPECT_NE(std::string(rep.text).find("foreign frames abandoned"), std::string::npos) << rep.text;
   EXPECT_EQ(g_cleanups.load(), 0);
   ASSERT_EQ(tl_join(id), TL_OK);
-  ASSERT_EQ(tl_lock_acquire(&lock), TL_OK);
+  ASSERT_EQ(tl_lock_acquire(&lock), TL_EOWNERDEAD);  // released by the hard kill, marked abandoned
   ASSERT_EQ(tl_lock_release(&lock), TL_OK);
   close(fds[0]);
   close(fds[1]);
