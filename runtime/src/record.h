@@ -75,7 +75,7 @@ struct Record {
   // Suspension (world.h). saved_* are written by the owner before it
   // publishes acked_gen (release) and read by the stopper after it sees it.
   std::atomic<int> suspend_count{0};
-  std::atomic<uint64_t> acked_gen{0};       // last stop generation acknowledged
+  std::atomic<uint64_t> acked_gen{0};       // last stop generation acknowledged; only grows (ack)
   uint64_t target_gen = 0;                  // [stopper] generation it is a target of
   uint64_t signalled_gen = 0;               // [stopper] generation it was signalled in
   std::atomic<bool> stopped_in_handler{false};
@@ -126,6 +126,17 @@ struct Record {
   // Checked transition that honours a pending stop (world.h): leaving a
   // stopped state waits for the resume; leaving MANAGED acknowledges it.
   void move(State from, State to);
+  // Publish an acknowledgement of stop `gen` (release). acked_gen only grows:
+  // an acknowledgement of an older stop that lands late — the owner was
+  // interrupted between choosing its generation and storing it, and the
+  // stopper of the next stop acknowledged it by state meanwhile — must not
+  // take back the newer one, or that stop waits for an answer the thread
+  // has already given. Lock-free and allocation-free (signal path).
+  void ack(uint64_t gen) {
+    uint64_t cur = acked_gen.load(std::memory_order_relaxed);
+    while (cur < gen && !acked_gen.compare_exchange_weak(cur, gen, std::memory_order_release, std::memory_order_relaxed)) {
+    }
+  }
   bool is_live() const { return magic == kRecordMagic; }
 };
 
