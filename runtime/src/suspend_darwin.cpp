@@ -85,7 +85,7 @@ Sent request_stop(Record* r, uint64_t gen) {
     return Sent::Gone;
   }
   world::stats().by_signal.fetch_add(1, std::memory_order_relaxed);
-  r->acked_gen.store(gen, std::memory_order_release);
+  r->ack(gen);
   return Sent::Stopped;
 }
 

@@ -70,7 +70,7 @@ void ask(Record* r, uint64_t gen, bool exiting_defect) {
     if (safe_state(s)) {
       // Stopped by the state change alone: it cannot return to managed
       // code, and its registers and sp were saved when it left it.
-      r->acked_gen.store(gen, std::memory_order_release);
+      r->ack(gen);
       g_stats.by_state.fetch_add(1, std::memory_order_relaxed);
     }
     return;  // MANAGED under hybrid: answered at its next safepoint
@@ -209,7 +209,7 @@ bool drop_this_signal() {
 }
 
 void acknowledge(Record* r, uint64_t gen) {
-  r->acked_gen.store(gen, std::memory_order_release);
+  r->ack(gen);
   mech::ack_post();
 }
 
@@ -226,6 +226,11 @@ void acknowledge_left_managed(Record* r) {
     TL_RACE_POINT();  // the stop that set the bit may end and the next begin
     if (!(r->state.load(std::memory_order_acquire) & kStopBit)) return;
     if (stop_gen() != gen) continue;
+    // A signal handler may run here and acknowledge gen itself; its stop can
+    // then end and the next one acknowledge r by state before the store
+    // below lands. Record::ack never lowers acked_gen, so that late store
+    // cannot take back the newer acknowledgement.
+    TL_RACE_POINT();
     acknowledge(r, gen);
     return;
   }
@@ -328,7 +333,7 @@ int suspend_others() {
         if (st == State::Exiting || st == State::Dead) {
           mech::signal_maybe_gone(r);  // only the suspend_ignores_exiting defect targets these
         } else if (record_vanished(r) || mech::resend(r, gen) == mech::Sent::Gone) {
-          r->acked_gen.store(gen, std::memory_order_release);
+          r->ack(gen);
         }
       });
       next_resend = t + uint64_t{g_resend_ms} * 1000u;

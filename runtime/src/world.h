@@ -21,9 +21,10 @@
 //     allocates nothing while the world is stopped: a stopped thread may
 //     hold the allocator's lock.
 //   - Generations: each stop has a new stop_gen; a target acknowledges by
-//     storing it in acked_gen, and waits until resume_gen reaches it — so a
-//     resume that arrives early is never lost and a stale or repeated
-//     signal is ignored.
+//     raising acked_gen to it (Record::ack: never lowered, so a late
+//     acknowledgement of an older stop cannot undo a newer one), and waits
+//     until resume_gen reaches it — so a resume that arrives early is never
+//     lost and a stale or repeated signal is ignored.
 //   - A record with kStopBit cannot leave FOREIGN, BLOCKED or CREATING until
 //     the resume; leaving MANAGED with kStopBit acknowledges the stop that
 //     set the bit (acknowledge_left_managed), not the current generation.
