@@ -98,3 +98,29 @@ bool tagged_pop_check(Context& ctx, uint64_t tag, int count, const char* who) {
 }
 
 }  // namespace threadlab::scn
+
+namespace threadlab::scn {
+
+void fill_object(uint64_t* o, uint64_t tag) {
+  for (size_t i = 0; i < kObjectWords; ++i) o[i] = tag * 0x9e3779b97f4a7c15ull + i;
+}
+
+bool check_object(Context& ctx, const uint64_t* o, uint64_t tag, const std::string& where, bool only_gc_touches) {
+  const bool live = ctx.rt->is_live(o) != 0;
+  bool same = true;
+  for (size_t i = 0; i < kObjectWords && live; ++i) same = same && o[i] == tag * 0x9e3779b97f4a7c15ull + i;
+  if (live && same) return true;
+  bool poisoned = ctx.rt->poison_byte != 0;
+  const auto* b = reinterpret_cast<const unsigned char*>(o);
+  for (size_t i = sizeof(void*); i < kObjectWords * 8 && poisoned; ++i) poisoned = b[i] == ctx.rt->poison_byte;
+  const bool reused = live && !poisoned && only_gc_touches;
+  ctx.finding(live && !poisoned && !reused ? Verdict::Scribble : Verdict::Invariant,
+              fmt::format("object {} ({}) after a collection: {}", static_cast<const void*>(o), where,
+                          !live || poisoned ? "freed (poisoned) although still referenced"
+                          : reused          ? "freed and handed out again although still referenced"
+                                            : "its contents changed"),
+              ctx.rt->self(), reinterpret_cast<uintptr_t>(o));
+  return false;
+}
+
+}  // namespace threadlab::scn

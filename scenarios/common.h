@@ -57,6 +57,16 @@ class Gate {
 
 inline uintptr_t tag_word(uint64_t tag, uint64_t i) { return static_cast<uintptr_t>((tag << 20) ^ (i * 0x9e37u) ^ 0x5a5a0000u); }
 
+// Managed test objects: kObjectWords words, each a function of a tag.
+constexpr size_t kObjectWords = 8;
+void fill_object(uint64_t* o, uint64_t tag);
+// True when o is live and intact; otherwise a finding says how it was
+// found: freed (the runtime's poison byte) or handed out again although
+// still referenced is `invariant`; changed contents is `scribble` — unless
+// nothing but the collector could have touched it (`only_gc_touches`), when
+// a change means it was freed and reused: `invariant` too.
+bool check_object(Context& ctx, const uint64_t* o, uint64_t tag, const std::string& where, bool only_gc_touches = false);
+
 // Push `count` tagged words; returns false (finding recorded) on failure.
 bool tagged_push(Context& ctx, uint64_t tag, int count);
 // Pop `count` words and check they are the tagged words in reverse order.

@@ -25,34 +25,6 @@
 namespace threadlab {
 namespace {
 
-constexpr size_t kWords = 8;
-
-void fill(uint64_t* o, uint64_t tag) {
-  for (size_t i = 0; i < kWords; ++i) o[i] = tag * 0x9e3779b97f4a7c15ull + i;
-}
-
-// True when intact; otherwise a finding says how it was found. When nothing
-// but the collector could have touched the object (`only_gc_touches`), a
-// change means it was freed and handed out again: an invariant, not a
-// scribble.
-bool check(Context& ctx, const uint64_t* o, uint64_t tag, const char* where, bool only_gc_touches = false) {
-  bool live = ctx.rt->is_live(o) != 0;
-  bool same = true;
-  for (size_t i = 0; i < kWords && live; ++i) same = same && o[i] == tag * 0x9e3779b97f4a7c15ull + i;
-  if (live && same) return true;
-  bool poisoned = ctx.rt->poison_byte != 0;
-  const auto* b = reinterpret_cast<const unsigned char*>(o);
-  for (size_t i = sizeof(void*); i < kWords * 8 && poisoned; ++i) poisoned = b[i] == ctx.rt->poison_byte;
-  const bool reused = live && !poisoned && only_gc_touches;
-  ctx.finding(live && !poisoned && !reused ? Verdict::Scribble : Verdict::Invariant,
-              fmt::format("object {} ({}) after a collection: {}", static_cast<const void*>(o), where,
-                          !live || poisoned ? "freed (poisoned) although still referenced"
-                          : reused          ? "freed and handed out again although still referenced"
-                                            : "its contents changed"),
-              ctx.rt->self(), reinterpret_cast<uintptr_t>(o));
-  return false;
-}
-
 struct RegisterHolder {
   std::atomic<int> phase{0};
   uintptr_t encoded = 0;
@@ -66,9 +38,9 @@ void cycle(Context& ctx) {
   tl_adapter_thread_id holder_id = 0;
   uint64_t* held = nullptr;
   if (scn::register_hold_supported()) {
-    held = static_cast<uint64_t*>(ctx.rt->alloc(kWords * 8));
+    held = static_cast<uint64_t*>(ctx.rt->alloc(scn::kObjectWords * 8));
     if (held) {
-      fill(held, 0x4e6);
+      scn::fill_object(held, 0x4e6);
       holder.encoded = reinterpret_cast<uintptr_t>(held) ^ scn::kRegisterKey;
       // Rooted on the value stack until the holder has it in its register
       // (allocating threads may trigger a collection at any time).
@@ -104,7 +76,7 @@ void cycle(Context& ctx) {
       if (!ctx.call.collect()) break;  // a stop that timed out is `deadlock`
       ctx.progress();
       if (a.have_holder)
-        check(ctx, reinterpret_cast<uint64_t*>(a.holder->encoded ^ scn::kRegisterKey), 0x4e6,
+        scn::check_object(ctx, reinterpret_cast<uint64_t*>(a.holder->encoded ^ scn::kRegisterKey), 0x4e6,
               "held only in a stopped thread's register", true);
     }
     a.done->store(true);
@@ -115,18 +87,18 @@ void cycle(Context& ctx) {
     while (driving && !done.load() && !ctx.has_findings()) {
       const bool entered = scn::in_callback(ctx, [&] {
         const uint64_t tag = (static_cast<uint64_t>(i + 1) << 32) | ++k;
-        auto* a = static_cast<uint64_t*>(ctx.rt->alloc(kWords * 8));  // on this native stack
-        auto* b = static_cast<uint64_t*>(ctx.rt->alloc(kWords * 8));  // on the value stack
+        auto* a = static_cast<uint64_t*>(ctx.rt->alloc(scn::kObjectWords * 8));  // on this native stack
+        auto* b = static_cast<uint64_t*>(ctx.rt->alloc(scn::kObjectWords * 8));  // on the value stack
         if (!a || !b) return;
-        fill(a, tag);
-        fill(b, tag + 1);
+        scn::fill_object(a, tag);
+        scn::fill_object(b, tag + 1);
         ctx.rt->value_push(reinterpret_cast<uintptr_t>(b));
         b = nullptr;
         ctx.rt->safepoint();  // a collection may run here
         uintptr_t w = 0;
         ctx.rt->value_pop(&w);
-        check(ctx, a, tag, "on a callback's native stack");
-        check(ctx, reinterpret_cast<uint64_t*>(w), tag + 1, "on a callback's value stack");
+        scn::check_object(ctx, a, tag, "on a callback's native stack");
+        scn::check_object(ctx, reinterpret_cast<uint64_t*>(w), tag + 1, "on a callback's value stack");
       });
       if (!entered) return;
     }
