@@ -144,7 +144,7 @@ __attribute__((noinline)) bool let_go_slow(tl_lock* l, tl_thread_id to, tl_threa
 inline bool let_go(tl_lock* l, tl_thread_id to) {
   const tl_thread_id self = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
   uint32_t expect = kHeld;
-  if (__builtin_expect(to == kNobody && !(l->flags & TL_LOCK_FAIR), 1)) {
+  if (__builtin_expect(to == kNobody && !(__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_FAIR), 1)) {
     __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
     TL_RACE_POINT();  // no owner recorded, the word still held
     if (__atomic_compare_exchange_n(&l->word, &expect, 0u, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) return true;
@@ -152,7 +152,7 @@ inline bool let_go(tl_lock* l, tl_thread_id to) {
   return let_go_slow(l, to, self);
 }
 bool let_go_slow(tl_lock* l, tl_thread_id to, tl_thread_id self) {
-  if (to == kNobody && (l->flags & TL_LOCK_FAIR)) to = kFifo;
+  if (to == kNobody && (__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_FAIR)) to = kFifo;
   uint32_t w = guard(l);
   LockWaiter* n = pop(l, to == kFifo ? 0 : to);
   if (to != kNobody && to != kFifo && !n) {
@@ -216,7 +216,8 @@ __attribute__((noinline)) int acquire_slow(Record* r, tl_lock* l, unsigned timeo
 // The fast path, inlined into each entry point; the rest is out of line.
 inline int acquire(tl_lock* l, unsigned timeout_ms, const char* what) {
   Record* r = l ? current_record() : nullptr;
-  if (__builtin_expect(r && !(l->flags & TL_LOCK_CHECK_ORDER), 1)) {  // needs no order check before the take
+  // Needs no order check before the take: a lock without TL_LOCK_CHECK_ORDER.
+  if (__builtin_expect(r && !(__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_CHECK_ORDER), 1)) {
     uint32_t zero = 0;
     TL_TSAN_MUTEX_PRE_LOCK(l, timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK);
     if (__builtin_expect(
@@ -234,14 +235,14 @@ int acquire_slow(Record* r, tl_lock* l, unsigned timeout_ms, const char* what) {
   if (!r) return fail(TL_EUNKNOWN, "%s: the calling thread has no record", what);
   const unsigned tsan_try = timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK;
   if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == r->id && (__atomic_load_n(&l->word, __ATOMIC_RELAXED) & kHeld)) {
-    if (l->flags & TL_LOCK_RECURSIVE) {
+    if (__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_RECURSIVE) {
       ++l->depth;  // ThreadSanitizer sees the outermost take only
       return TL_OK;
     }
     return fail(TL_EDEADLK, "%s: thread %llu already holds this lock", what, static_cast<unsigned long long>(r->id));
   }
   const bool order = r->held_locks && __atomic_load_n(&order_checking, __ATOMIC_RELAXED);
-  if (order && (l->flags & TL_LOCK_CHECK_ORDER)) {
+  if (order && (__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_CHECK_ORDER)) {
     int rc = order_refuses(r, l);
     if (rc != TL_OK) return rc;
   }
@@ -371,7 +372,8 @@ extern "C" int tl_lock_handoff(tl_lock* l, tl_thread_id successor) {
   unlink_held(r, l);
   if (!let_go(l, successor ? successor : kFifo)) {
     push_held(r, l);
-    TL_TSAN_MUTEX_POST_UNLOCK(l);
+    TL_TSAN_MUTEX_POST_UNLOCK(l);  // to ThreadSanitizer: released and taken again
+    TL_TSAN_MUTEX_PRE_LOCK(l, 0);
     TL_TSAN_MUTEX_POST_LOCK(l, 0);
     return fail(TL_ENOTHREAD, "tl_lock_handoff: thread %llu is not waiting on this lock",
                 static_cast<unsigned long long>(successor));
@@ -398,7 +400,9 @@ unsigned abandon_held_locks(Record* r) {
     l->next_held = nullptr;
     l->depth = 0;
     __atomic_fetch_or(&l->flags, kAbandoned, __ATOMIC_RELAXED);
+    TL_TSAN_MUTEX_PRE_UNLOCK(l);  // (the reaper's release of a dead thread's lock is by another thread)
     let_go(l, kNobody);
+    TL_TSAN_MUTEX_POST_UNLOCK(l);
     ++n;
   }
   return n;
