@@ -10,4 +10,10 @@ int open_thread_handle();
 // malloc or free — the hazard a stopper that allocates runs into. Where the
 // allocator has no such setting, nothing changes.
 void share_one_malloc_lock();
+// The calling thread's kernel id (Linux tid), or 0 where a thread cannot be
+// signalled by it from another process.
+long current_tid();
+// Send sig to thread `tid` of process `pid` (tgkill); async-signal-safe, for
+// a forked child. Does nothing where current_tid() is 0.
+void send_to_tid(int pid, long tid, int sig);
 }  // namespace threadlab::scn

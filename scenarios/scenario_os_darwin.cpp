@@ -8,4 +8,8 @@ int open_thread_handle() { return kqueue(); }
 // libmalloc's zones keep their own per-CPU magazines and locks; there is no
 // switch to put every thread behind one.
 void share_one_malloc_lock() {}
+long current_tid() { return 0; }
+
+void send_to_tid(int, long, int) {}
+
 }  // namespace threadlab::scn

@@ -1,4 +1,6 @@
 // scenario_os_linux.cpp — Linux: a per-thread handle is an eventfd.
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <malloc.h>
 #include <sys/eventfd.h>
 
@@ -7,4 +9,8 @@
 namespace threadlab::scn {
 int open_thread_handle() { return eventfd(0, EFD_CLOEXEC); }
 void share_one_malloc_lock() { mallopt(M_ARENA_MAX, 1); }
+long current_tid() { return static_cast<long>(syscall(SYS_gettid)); }
+
+void send_to_tid(int pid, long tid, int sig) { syscall(SYS_tgkill, pid, static_cast<int>(tid), sig); }
+
 }  // namespace threadlab::scn

@@ -33,6 +33,7 @@
 #include "race_point.h"
 #include "adopt_cache.h"
 #include "altstack.h"
+#include "fault.h"
 #include "current.h"
 #include "death_watch.h"
 #include "safepoint.h"
@@ -97,6 +98,10 @@ int make_record(Record** out) {
   r->control_lo = b.lo;
   r->control_hi = b.hi;
   altstack_discover(r);  // the collector scans a thread stopped on its altstack (altstack.h)
+  if (int rc = fault::thread_attach(r); rc != TL_OK) {  // altstack and per-thread hooks (fault.h)
+    record_delete(r);
+    return rc;
+  }
   if (int rc = handles_acquire(r); rc != TL_OK) {  // its kernel handle, made on the thread itself
     const int e = r->handles.start_errno;
     record_delete(r);

@@ -47,6 +47,9 @@ using ThreadHook = void (*)(Record* r);
 constexpr unsigned kMaxHooks = 4;
 bool add_thread_hooks(ThreadHook attach, ThreadHook detach);
 
+// False only under the no_sigaltstack defect (fault_altstack.cpp).
+bool altstacks_enabled();
+
 // Reset the fault fields of a record about to be reused.
 void fault_record_reset(Record* r);
 

@@ -51,6 +51,13 @@ size_t alt_bytes() {
 
 std::atomic<uint64_t> g_altstacks_kept{0};
 
+bool altstacks_enabled() {
+  // DEFECT no_sigaltstack: records run without an altstack of the runtime's
+  // and the handler is installed without SA_ONSTACK, so a fault handler runs
+  // on the stack that overflowed (and the kernel kills the thread instead).
+  return !TL_INJECT(no_sigaltstack);
+}
+
 bool add_thread_hooks(ThreadHook attach, ThreadHook detach) {
   const unsigned n = g_hook_count.load(std::memory_order_relaxed);
   if (n >= kMaxHooks) return false;
@@ -80,10 +87,7 @@ int thread_attach(Record* r) {
                 static_cast<unsigned long long>(r->id), strerror(errno));
   const size_t need = alt_bytes();
   const bool has_own = !(cur.ss_flags & SS_DISABLE) && cur.ss_sp && cur.ss_size >= need;
-  // DEFECT no_sigaltstack: the record runs without an altstack of the
-  // runtime's (fault_signal_posix.cpp also leaves SA_ONSTACK out), so the
-  // fault handler runs on the stack that overflowed.
-  if (TL_INJECT(no_sigaltstack)) {
+  if (!altstacks_enabled()) {
   } else if (has_own) {
     f.alt_kept = true;
     g_altstacks_kept.fetch_add(1, std::memory_order_relaxed);

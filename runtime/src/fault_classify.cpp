@@ -42,6 +42,7 @@ bool hit_of(Record* r, uintptr_t addr, ZoneHit* hit, Recovering* stack) {
 
 Decision classify(Record* self, uintptr_t addr) {
   Decision d;
+  d.writer = self;
   if (gc::barrier_contains(addr)) {
     d.kind = FaultKind::Barrier;
     return d;
@@ -86,6 +87,22 @@ Decision classify(Record* self, uintptr_t addr) {
   } else {
     d.kind = FaultKind::Scribble;  // its own outer guard page: under- or overrun past every zone
   }
+  return d;
+}
+
+Decision classify_failed_delivery(Record* self, uintptr_t sp) {
+  Decision d;
+  d.writer = self;
+  if (!self || !self->control_lo) return d;
+  const uintptr_t ps = os::page_size();
+  const uintptr_t lo = self->control_lo > kControlGuardPages * ps ? self->control_lo - kControlGuardPages * ps : 0;
+  // A signal frame needs a few KiB (AT_MINSIGSTKSZ): sp within that of the
+  // low end means the frame did not fit.
+  if (sp < lo || sp >= self->control_lo + 4 * os::min_signal_stack()) return d;
+  d.owner = self;
+  d.stack = Recovering::Control;
+  d.kind = self->fault.recovering.load(std::memory_order_acquire) == Recovering::None ? FaultKind::Overflow
+                                                                                      : FaultKind::OverflowInRecovery;
   return d;
 }
 

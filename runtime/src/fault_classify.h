@@ -30,9 +30,14 @@ enum class FaultKind : uint8_t {
 struct Decision {
   FaultKind kind = FaultKind::Chain;
   Record* owner = nullptr;                 // whose zone or guard
+  Record* writer = nullptr;                // the record the decider classified for (self)
   Recovering stack = Recovering::None;     // which of owner's stacks
 };
 
 Decision classify(Record* self, uintptr_t addr);
+// The kernel could not deliver another signal on self's stack (a handler
+// installed without SA_ONSTACK met a full stack): an overflow of self's
+// control stack when the interrupted sp is at its low end, else Chain.
+Decision classify_failed_delivery(Record* self, uintptr_t sp);
 
 }  // namespace tl

@@ -64,9 +64,9 @@ int scribble_violations(tl_violation* out, size_t cap, int found) {
     if (out && static_cast<size_t>(found) < cap) {
       out[found].thread = k.writer;
       out[found].address = k.addr;
-      std::snprintf(out[found].what, sizeof out[found].what, "scribble: thread %llu (tid %lld) %s of thread %llu (%s)",
+      std::snprintf(out[found].what, sizeof out[found].what, "scribble: thread %llu (tid %lld) %s of thread %llu",
                     static_cast<unsigned long long>(k.writer), static_cast<long long>(k.writer_tid), k.what,
-                    static_cast<unsigned long long>(k.owner), k.owner_name);
+                    static_cast<unsigned long long>(k.owner));
     }
     ++found;
   }

@@ -72,6 +72,13 @@ int index_of(int sig) { return sig == SIGBUS ? 1 : 0; }
 void chain(int sig, siginfo_t* si, void* uc, const Record* self) {
   fault_counters().chained.fetch_add(1, std::memory_order_relaxed);
   const struct sigaction& p = g_prev[index_of(sig)];
+  if (p.sa_flags & SA_RESETHAND) {
+    // What the kernel would have done delivering to it: the default action
+    // from now on (a handler that relies on it returns to re-fault and die).
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, nullptr);
+  }
   if ((p.sa_flags & SA_SIGINFO) && p.sa_sigaction) {
     p.sa_sigaction(sig, si, uc);
     return;
@@ -109,7 +116,9 @@ void on_fault(int sig, siginfo_t* si, void* uc) {
   const auto addr = reinterpret_cast<uintptr_t>(si->si_addr);
   const int64_t tid = os::kernel_tid();
   Decision d;
-  if (!forward_ask(tid, addr, &d)) {
+  if (os::failed_signal_delivery(si)) {
+    d = classify_failed_delivery(self, os::context_sp(uc));
+  } else if (!forward_ask(tid, addr, &d)) {
     d = classify(self, addr);
     if (d.kind == FaultKind::Overflow) prepare(&d);
   }
@@ -130,11 +139,13 @@ void on_fault(int sig, siginfo_t* si, void* uc) {
                                            : "stack overflow into the red zone while recovering from an overflow",
             sig, addr, self, d.owner);
     case FaultKind::Scribble: {
-      const char* what = d.owner == self ? "wrote through its own yellow zone (left open) into the red zone"
-                         : d.stack == Recovering::Value ? "wrote into the value-stack guard zone"
-                         : d.stack == Recovering::Temp  ? "wrote into the temp-stack guard zone"
-                                                        : "wrote into the control-stack guard page";
-      note_scribble(self ? self->id : 0, tid, d.owner, addr, what);
+      // As the decider saw it: writer is who it classified for (on the
+      // handler thread, the record it found for this thread).
+      const char* what = d.owner == d.writer ? "ran through its open yellow zone into the red zone"
+                         : d.stack == Recovering::Value ? "hit the value-stack guard zone"
+                         : d.stack == Recovering::Temp  ? "hit the temp-stack guard zone"
+                                                        : "hit the control-stack guard page";
+      note_scribble(d.writer ? d.writer->id : 0, tid, d.owner, addr, what);
       CatchFrame* f = self ? catch_frame_for_unwind(self) : nullptr;
       if (!f) crash(what, sig, addr, self, d.owner);
       unwind_to(self, f, TL_ESCRIBBLE, uc);
@@ -160,6 +171,7 @@ void bind_calls() {
   os::futex_wake(&nobody, 1);
   os::futex_wait(&nobody, 1);
   (void)os::kernel_tid();
+  (void)os::min_signal_stack();  // getauxval
   os::write_all(2, "", 0);
   struct sigaction q;
   sigaction(SIGSEGV, nullptr, &q);
@@ -181,9 +193,7 @@ int install() {
   bind_calls();
   struct sigaction sa = {};
   sa.sa_sigaction = on_fault;
-  // DEFECT no_sigaltstack: without SA_ONSTACK (and without the record's
-  // altstack, fault_altstack.cpp) the handler runs on the faulting stack.
-  sa.sa_flags = SA_SIGINFO | (TL_INJECT(no_sigaltstack) ? 0 : SA_ONSTACK);
+  sa.sa_flags = SA_SIGINFO | (altstacks_enabled() ? SA_ONSTACK : 0);
   sigfillset(&sa.sa_mask);
   for (int sig : {SIGILL, SIGFPE, SIGTRAP, SIGABRT}) sigdelset(&sa.sa_mask, sig);
   for (int i = 0; i < 2; ++i) {

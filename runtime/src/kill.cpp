@@ -104,7 +104,7 @@ extern "C" int tl_cleanup_push(void (*fn)(void*), void* arg) {
   if (!r) return fail(TL_EUNKNOWN, "tl_cleanup_push: the calling thread has no record");
   if (!fn) return fail(TL_EINVAL, "tl_cleanup_push: fn is NULL");
   uintptr_t at = (r->temp_sp + alignof(CleanupNode) - 1) & ~(uintptr_t)(alignof(CleanupNode) - 1);
-  if (at + sizeof(CleanupNode) > r->temp.hi)
+  if (at + sizeof(CleanupNode) > r->temp.limit())
     return fail(TL_ENOMEM, "tl_cleanup_push: temp stack of thread %llu is full", static_cast<unsigned long long>(r->id));
   auto* c = reinterpret_cast<CleanupNode*>(at);
   c->prev = r->cleanups;

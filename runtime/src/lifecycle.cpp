@@ -4,6 +4,7 @@
 #include "race_point.h"
 
 #include "death_watch.h"
+#include "fault.h"
 #include "kill.h"
 #include "ledger.h"
 
@@ -47,6 +48,7 @@ void thread_leave_for_exit(Record* r) {
 
 void thread_release(Record* r) {
   TL_RACE_POINT();  // EXITING: stoppers skip it, the reaper must too
+  fault::thread_detach(r);  // on the thread: its altstack back as it was (fault.h)
   r->callback_depth.store(0, std::memory_order_relaxed);
   const bool adopted = r->flags & TL_FLAG_ADOPTED;
   // DEFECT interrupt_during_exit: queued interrupts run after the stacks

@@ -22,7 +22,7 @@ namespace tl::os {
 
 size_t page_size();
 
-enum class Prot { None, ReadWrite };
+enum class Prot { None, ReadWrite, Read };
 
 // Reserve (Prot::None) or map read-write anonymous memory. nullptr on
 // failure with errno set.
@@ -82,6 +82,20 @@ uintptr_t altstack_interrupted_sp(uintptr_t alt_lo, uintptr_t alt_hi, uintptr_t 
 // The lowest page-aligned address a >= lo such that [a, hi) is all mapped
 // (hi itself when the page below hi is not). No allocation.
 uintptr_t mapped_low(uintptr_t lo, uintptr_t hi);
+
+// Signal alternate stacks (fault_altstack.cpp). altstack_get reads the
+// calling thread's as the kernel holds it; altstack_put installs `ss` (a
+// disabled one removes it). Both async-signal-safe; put consumes a
+// simulated TL_OS_SIGALTSTACK failure.
+bool altstack_get(stack_t* out);
+bool altstack_put(const stack_t& ss);
+// A SIGSEGV the kernel raised because it could not push a signal frame for
+// another signal (Linux: SI_KERNEL, no address): the interrupted stack was
+// full. Async-signal-safe.
+bool failed_signal_delivery(const siginfo_t* si);
+// The least altstack the kernel accepts for one signal frame on this CPU
+// (AT_MINSIGSTKSZ where the kernel says, MINSIGSTKSZ otherwise).
+size_t min_signal_stack();
 
 // Futex-style wait and wake on a 32-bit word (runtime locks).
 void futex_wait(uint32_t* word, uint32_t expected);

@@ -13,8 +13,19 @@
 #include <sys/mman.h>
 
 #include "os.h"
+#include "threadlab/runtime.h"
 
 namespace tl::os {
+
+bool altstack_get(stack_t* out) { return sigaltstack(nullptr, out) == 0; }
+
+bool altstack_put(const stack_t& ss) {
+  if (should_fail(TL_OS_SIGALTSTACK)) {
+    errno = ENOMEM;
+    return false;
+  }
+  return sigaltstack(&ss, nullptr) == 0;
+}
 
 bool current_altstack(Bounds* out, bool* on_it) {
   stack_t ss;

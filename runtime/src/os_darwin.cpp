@@ -73,4 +73,8 @@ void futex_wake(uint32_t* word, int count) {
   __ulock_wake(kCompareAndWait | (count > 1 ? kWakeAll : 0), word, 0);
 }
 
+size_t min_signal_stack() { return MINSIGSTKSZ; }
+
+bool failed_signal_delivery(const siginfo_t*) { return false; }
+
 }  // namespace tl::os

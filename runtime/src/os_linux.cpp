@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <time.h>
 #include <ucontext.h>
+#include <signal.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -88,5 +90,16 @@ void futex_wait_for(uint32_t* word, uint32_t expected, unsigned us) {
 void futex_wake(uint32_t* word, int count) {
   syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
 }
+
+size_t min_signal_stack() {
+#ifndef AT_MINSIGSTKSZ
+#define AT_MINSIGSTKSZ 51
+#endif
+  const size_t k = static_cast<size_t>(getauxval(AT_MINSIGSTKSZ));
+  const size_t floor = static_cast<size_t>(MINSIGSTKSZ);
+  return k > floor ? k : floor;
+}
+
+bool failed_signal_delivery(const siginfo_t* si) { return si->si_code == SI_KERNEL && si->si_addr == nullptr; }
 
 }  // namespace tl::os

@@ -42,7 +42,7 @@ size_t page_size() {
   return ps;
 }
 
-static int prot_bits(Prot p) { return p == Prot::None ? PROT_NONE : PROT_READ | PROT_WRITE; }
+static int prot_bits(Prot p) { return p == Prot::None ? PROT_NONE : p == Prot::Read ? PROT_READ : PROT_READ | PROT_WRITE; }
 
 void* map(size_t bytes, Prot prot) {
   if (should_fail(TL_OS_MMAP)) {

@@ -19,6 +19,7 @@
 
 #include "altstack.h"
 #include "death_watch.h"
+#include "fault_state.h"
 #include "stack.h"
 #include "state.h"
 #include "thread_handles.h"
@@ -71,6 +72,7 @@ struct Record {
   uintptr_t temp_sp = 0;          // [owner]
   AltStack altstack;              // [owner] signal alternate stack (altstack.h)
   ThreadHandles handles;          // per-thread kernel handles (thread_handles.h)
+  FaultState fault;               // altstack, catch frames, bindings (fault_state.h)
 
   // Suspension (world.h). saved_* are written by the owner before it
   // publishes acked_gen (release) and read by the stopper after it sees it.

@@ -6,6 +6,7 @@
 #include "adopt_cache.h"
 #include "race_point.h"
 #include "current.h"
+#include "fault.h"
 #include "globals.h"
 #include "inject.h"
 #include "ledger.h"
@@ -102,6 +103,8 @@ extern "C" int tl_init(const tl_config* user) {
   // exit() runs no key destructors, so the initial record is torn down
   // only if the initial thread calls pthread_exit; it is never retired.
   set_current(r);
+  if (int rc = fault::install(); rc != TL_OK) return rc;  // SIGSEGV/SIGBUS (fault.h)
+  if (int rc = fault::thread_attach(r); rc != TL_OK) return rc;
   r->move(State::Creating, State::Managed);
   rt().cfg = cfg;
   rt().initial = r;

@@ -3,6 +3,7 @@
 
 #include <initializer_list>
 
+#include "guard_zone.h"
 #include "ledger.h"
 #include "os.h"
 
@@ -23,6 +24,7 @@ bool GuardedStack::place(char* m, size_t usable) {
   lo = reinterpret_cast<uintptr_t>(m + ps) + kCanaryWords * sizeof(uintptr_t);
   hi = reinterpret_cast<uintptr_t>(m + ps + usable) - kCanaryWords * sizeof(uintptr_t);
   arm_canaries();
+  if (!zone_place(*this)) return false;
   ledger().stacks_mapped.fetch_add(1, std::memory_order_relaxed);
   ledger().stack_bytes.fetch_add(total, std::memory_order_relaxed);
   return true;
@@ -69,7 +71,7 @@ void retire_together(GuardedStack& a, GuardedStack& b) {
 bool GuardedStack::reopen() {
   if (!base) return false;
   const size_t ps = os::page_size();
-  return os::protect(base + ps, total - 2 * ps, os::Prot::ReadWrite);
+  return os::protect(base + ps, total - 2 * ps, os::Prot::ReadWrite) && zone_close_all(*this);
 }
 
 void arm_canaries_at(uintptr_t at) {

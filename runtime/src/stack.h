@@ -32,6 +32,11 @@ struct GuardedStack {
   size_t total = 0;      // whole mapping, guards included
   uintptr_t lo = 0;      // first usable byte (after the low canaries)
   uintptr_t hi = 0;      // one past the last usable byte (before the high canaries)
+  // Guard zones below the high canaries (guard_zone.h): yellow at [zone,
+  // zone+page), red at [zone+page, zone+2*pages); 0 when the stack is too
+  // small for them. Pushes stop at limit().
+  uintptr_t zone = 0;
+  uintptr_t limit() const { return zone ? zone : hi; }
 
   void unmap();
   bool mapped() const { return base != nullptr; }

@@ -50,6 +50,8 @@ extern "C" const char* tl_strerror(int status) {
     case TL_EBUSY: return "the lock is held";
     case TL_EEXIST: return "the name is already registered";
     case TL_ENOTFOUND: return "no such name";
+    case TL_EOVERFLOW: return "stack overflow: unwound to the catch frame";
+    case TL_ESCRIBBLE: return "write into memory the thread does not own";
     default: return "unknown status";
   }
 }

@@ -27,6 +27,8 @@
 
 #include "blocking.h"
 #include "current.h"
+#include "fatal.h"
+#include "fault.h"
 #include "kill.h"
 #include "lifecycle.h"
 #include "safepoint.h"
@@ -48,6 +50,7 @@ void* thread_main(void* p) {
   r->kernel_tid.store(os::kernel_tid(), std::memory_order_release);
   r->mach_port = os::mach_thread_port(r->pthread);
   set_current(r);
+  if (fault::thread_attach(r) != TL_OK) fatal_error(tl_last_error());  // altstack and per-thread hooks (fault.h)
   // Through the state gate: a thread created while the world is stopped
   // waits here, before running any managed code.
   r->move(State::Creating, State::Managed);

@@ -1,8 +1,9 @@
 // value_stack.cpp — pushes and pops on the calling thread's value stack.
 //
 // Invariants:
-//   - value_sp stays within [value.lo, value.hi]; overflow is an error
-//     return, never a write into the canaries.
+//   - value_sp stays within [value.lo, value.limit()]; overflow is an error
+//     return from tl_value_push, never a write into the canaries;
+//     tl_value_push_unchecked relies on the guard zone instead (guard_zone.h).
 //   - A word is always where the collector looks, whenever a stop lands: a
 //     push writes the slot before value_sp takes it in, and a pop reads the
 //     word into a register before value_sp gives the slot up. The signal
@@ -25,13 +26,23 @@ using namespace tl;
 extern "C" int tl_value_push(uintptr_t word) {
   Record* r = current_record();
   if (!r) return fail(TL_EUNKNOWN, "tl_value_push: the calling thread has no record");
-  if (reinterpret_cast<uintptr_t>(r->value_sp + 1) > r->value.hi)
+  if (reinterpret_cast<uintptr_t>(r->value_sp + 1) > r->value.limit())
     return fail(TL_ENOMEM, "tl_value_push: value stack of thread %llu is full", static_cast<unsigned long long>(r->id));
   uintptr_t* slot = r->value_sp;
   *slot = word;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   r->value_sp = slot + 1;
   return TL_OK;
+}
+
+// Compiled managed code's push: the store itself is the bounds check (a
+// store into the yellow zone faults and unwinds the thread, fault.h).
+extern "C" void tl_value_push_unchecked(uintptr_t word) {
+  Record* r = current_record();
+  uintptr_t* slot = r->value_sp;
+  *reinterpret_cast<volatile uintptr_t*>(slot) = word;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  r->value_sp = slot + 1;
 }
 
 extern "C" int tl_value_pop(uintptr_t* word) {

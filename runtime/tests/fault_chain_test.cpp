@@ -33,11 +33,12 @@ TEST(FaultChain, FaultsThatAreNotTheRuntimesReachTheEarlierHandler) {
 }
 
 TEST(FaultChain, OverflowStaysTheRuntimes) {
+  const int calls = g_calls.load();
   const int rc = tl_catch([](void*) -> int {
     for (;;) tl_value_push_unchecked(1);
   }, nullptr);
   EXPECT_EQ(rc, TL_EOVERFLOW);
-  EXPECT_EQ(g_calls.load(), 1);
+  EXPECT_EQ(g_calls.load(), calls) << "the runtime's own fault reached the program's handler";
 }
 
 TEST(FaultChain, RestoreGivesTheProgramItsHandlerBack) {

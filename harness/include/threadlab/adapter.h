@@ -155,8 +155,11 @@ typedef struct tl_adapter_wait_edge {
 enum {
   TL_FAULT_STACK_OVERFLOW = 0, /* overflow the calling thread's stack; expect recovery */
   TL_FAULT_NULL_DEREF = 1,     /* touch an unmapped page; expect the runtime's fault path */
-  TL_FAULT_WRITE_BARRIER = 2   /* hit a write-barrier page; expect record-and-resume */
+  TL_FAULT_WRITE_BARRIER = 2,  /* hit a write-barrier page; expect record-and-resume */
+  TL_FAULT_NATIVE_OVERFLOW = 3 /* overflow the calling thread's native (control) stack; expect recovery */
 };
+/* fault_mode: where the runtime handles faults (TL_CAP_FAULTS, optional). */
+enum { TL_FAULT_MODE_DIRECT = 0, TL_FAULT_MODE_FORWARDED = 1 };
 
 /* A lock-order cycle the runtime predicted (lock_order_cycles): thread
  * threads[i] took locks[(i+1) % n] while it held locks[i]. Taken at the
@@ -308,6 +311,10 @@ typedef struct tl_adapter {
   /* TL_CAP_MAILBOXES, optional: close a mailbox; every waiter wakes, sends
    * fail, receives drain what is left and then fail. */
   int (*mailbox_close)(tl_adapter_handle box);
+  /* TL_CAP_FAULTS, optional: handle faults on the faulting thread
+   * (TL_FAULT_MODE_DIRECT) or on a dedicated handler thread
+   * (TL_FAULT_MODE_FORWARDED); TL_ADAPTER_ENOTSUP when it has no such mode. */
+  int (*fault_mode)(int mode);
 } tl_adapter;
 
 /* ---- the harness's own entry point, for third-party adapters --------- */

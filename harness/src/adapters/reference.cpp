@@ -153,7 +153,7 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.description = description;
   a.caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COUNTERS | TL_CAP_INTEGRITY | TL_CAP_VALUE_STACK |
            TL_CAP_THREAD_LIST | TL_CAP_SUSPEND | TL_CAP_COLLECT | TL_CAP_INTERRUPT | TL_CAP_KILL | TL_CAP_LOCKS |
-           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS | TL_CAP_MAILBOXES | TL_CAP_LOCK_HANDOFF;
+           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS | TL_CAP_MAILBOXES | TL_CAP_LOCK_HANDOFF | TL_CAP_FAULTS;
 #if !defined(TL_UNDER_TSAN)
   // Under ThreadSanitizer the hard kill's signal is handled only when a
   // blocked read() returns (docs/architecture.md).
@@ -205,6 +205,8 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.poison_byte = TL_GC_POISON;
   a.cleanup_push = r::cleanup_push;
   a.cleanup_pop = r::cleanup_pop;
+  a.provoke_fault = r::provoke_fault;
+  a.fault_mode = r::fault_mode;
   return a;
 }
 

@@ -34,6 +34,10 @@ int heap_stats(tl_adapter_heap_stats* out);
 int cleanup_push(tl_adapter_fn fn, void* arg);
 int cleanup_pop(int run);
 
+// reference_faults.cpp
+int provoke_fault(int kind);
+int fault_mode(int mode);
+
 // reference_locks.cpp
 int lock_new(const char* name, tl_adapter_handle* out);
 int lock(tl_adapter_handle h);

@@ -46,7 +46,12 @@ typedef enum tl_status {
   TL_ECLOSED = -17,      /* the mailbox was closed */
   TL_EBUSY = -18,        /* try-lock: the lock is held */
   TL_EEXIST = -19,       /* a name is already registered */
-  TL_ENOTFOUND = -20     /* no such name registered */
+  TL_ENOTFOUND = -20,    /* no such name registered */
+  TL_EOVERFLOW = -21,    /* a value, temp or control stack overflowed into its
+                            guard zone; the thread unwound to its catch frame */
+  TL_ESCRIBBLE = -22     /* the thread wrote into memory it does not own (another
+                            thread's guard zone, or past a guard zone left open);
+                            also a violation for tl_check_integrity */
 } tl_status;
 
 const char *tl_strerror(int status);
@@ -206,6 +211,69 @@ int tl_unregister_altstack(void);
 int tl_value_push(uintptr_t word);
 int tl_value_pop(uintptr_t *word);
 size_t tl_value_depth(void);
+
+/* ---- faults: catch frames, guard zones, write barrier (fault.h) ------ */
+/* Every record runs with a signal alternate stack of at least 64 KiB (an
+ * adopted thread's own altstack is kept when it is that large, otherwise it
+ * is restored exactly when the record is released) and SIGSEGV/SIGBUS are
+ * classified by the runtime: an overflow into the calling thread's guard
+ * zone unwinds to its nearest catch frame with TL_EOVERFLOW; a write into
+ * another thread's guard zone is a scribble (TL_ESCRIBBLE, and a violation
+ * for tl_check_integrity); a write to an armed write-barrier page marks its
+ * card and resumes; anything else goes to the handler installed before the
+ * runtime (SIG_DFL/SIG_IGN honoured) or ends in a crash report.
+ *
+ * tl_catch runs fn(arg) under a catch frame and returns what fn returns, or
+ * the code thrown to it (tl_throw, or TL_EOVERFLOW / TL_ESCRIBBLE from the
+ * fault handler). Unwinding restores the value and temp stack depths, the
+ * dynamic bindings, the no-interrupt depth, and runs the cleanups pushed
+ * since the frame. A frame catches only what is thrown at its own callback
+ * depth: with none there, a throw or overflow is a fatal error (foreign
+ * frames are never unwound). */
+typedef int (*tl_catch_fn)(void *arg);
+int tl_catch(tl_catch_fn fn, void *arg);
+/* code must be negative or positive, never 0. */
+void tl_throw(int code)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
+/* Dynamic binding: *slot = value until the matching tl_unbind (or an
+ * unwind past it), which puts the old value back. */
+int tl_bind(uintptr_t *slot, uintptr_t value);
+int tl_unbind(void);
+/* A push as compiled managed code does it: no bounds check, the guard zone
+ * is the check. Only for the calling thread's record. */
+void tl_value_push_unchecked(uintptr_t word);
+
+/* Where faults are handled: on the faulting thread (the default), or on a
+ * dedicated handler thread that finds the faulting thread's record by its
+ * native id and resumes or unwinds it (a Mach exception server's shape; on
+ * Linux the signal handler forwards the fault and waits). */
+typedef enum tl_fault_mode { TL_FAULT_DIRECT = 0, TL_FAULT_FORWARDED = 1 } tl_fault_mode;
+int tl_set_fault_mode(int mode);
+
+/* Write barrier: a region of the managed heap whose pages are write
+ * protected while armed; the first write to a page marks its card and
+ * unprotects it. The collector scans the region conservatively and re-arms
+ * it at the end of each collection. */
+int tl_gc_barrier_region(size_t bytes, void **out); /* one per process */
+int tl_gc_barrier_arm(void);
+int tl_gc_barrier_card_dirty(const void *addr); /* 1 dirty, 0 clean, <0 error */
+
+typedef struct tl_fault_stats {
+  uint64_t overflows_recovered;
+  uint64_t barrier_faults;
+  uint64_t forwarded;      /* handled on the handler thread */
+  uint64_t chained;        /* passed to the previously installed handler */
+  uint64_t scribbles;
+  uint64_t altstacks_mapped; /* live runtime-owned altstacks */
+  uint64_t altstacks_kept;   /* live records using their thread's own altstack */
+} tl_fault_stats;
+int tl_get_fault_stats(tl_fault_stats *out);
+/* Put back the SIGSEGV/SIGBUS dispositions saved when tl_init installed the
+ * runtime's (a runtime shutting down); the runtime's altstacks stay. */
+int tl_fault_restore_handlers(void);
 
 /* ---- stop the world ------------------------------------------------- */
 /* Stop every other thread that has a record, whatever its state, and save
@@ -453,7 +521,7 @@ const char *const *tl_inject_names(void);
 typedef enum tl_os_call {
   TL_OS_MMAP = 0,
   TL_OS_THREAD_CREATE = 1,
-  TL_OS_SIGALTSTACK = 2, /* planned: no runtime call consumes it yet */
+  TL_OS_SIGALTSTACK = 2, /* installing a record's altstack (fault_altstack.cpp) */
   TL_OS_FORK = 3,        /* planned: no runtime call consumes it yet */
   TL_OS_THREAD_HANDLE = 4 /* a thread's per-thread kernel handle (EAGAIN) */
 } tl_os_call;

@@ -37,6 +37,7 @@
 #include "../registry.h"
 #include "../status.h"
 #include "../world.h"
+#include "barrier.h"
 #include "heap.h"
 #include "inhibit.h"
 
@@ -226,9 +227,11 @@ int collect_now() {
     scan_record(r, self);
   });
   for (void** slot : *g_roots) consider(reinterpret_cast<uintptr_t>(*slot));
+  barrier_scan(scan_range);  // the write-barrier region is scanned whole (gc/barrier.h)
   drain();
   recover_overflow();
   sweep();
+  barrier_rearm();
   ++h.collections;
   h.bytes_since_gc.store(0, std::memory_order_relaxed);
   unlock_ranked(&g_roots_mu, Rank::Roots);
