@@ -54,7 +54,10 @@ Decision classify(Record* self, uintptr_t addr) {
     owner = self;
   } else {
     registry().for_each_lockfree([&](Record* r) {
-      if (owner || r->magic != kRecordMagic) return;
+      // The state word, not magic: retire writes magic while walkers may
+      // still stand on the record (registry.h); stack fields are fixed while
+      // it is registered.
+      if (owner || r->current_state() == State::Dead) return;
       if (hit_of(r, addr, &hit, &stack)) owner = r;
     });
   }

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <initializer_list>
 
 #include "catch.h"
 #include "current.h"
