@@ -120,7 +120,7 @@ const RegisterScenario registered{{
     .description = "Many threads contend on one runtime lock while the world is stopped and restarted under "
                    "them; ownership is accounted exactly (one owner at a time, threads x iterations "
                    "acquisitions). Catches lost wake-ups and waiter sets with a fixed size.",
-    .defaults = {.threads = 64, .iterations = 200, .cycles = 5, .warmup = 1},
+    .defaults = {.threads = 64, .iterations = 50, .cycles = 4, .warmup = 1},
     .timeout_s = 30,
     .cycle = cycle,
     .catches = {{.defect = "unlock_loses_wakeup", .verdict = Verdict::Deadlock},

@@ -64,6 +64,7 @@ void cycle(Context& ctx) {
   const int n = std::max(2, ctx.params.threads);
   ctx.params.threads = n;
   if (!ctx.call.lock_new("handed-off", &s.lock)) return;
+  s.order.reserve(static_cast<size_t>(n));  // waiters must not malloc (a new arena per thread reads as a leak)
   std::vector<Waiter> ws(static_cast<size_t>(n));
   std::vector<tl_adapter_thread_id> ids;
   scn::run_managed(ctx, 1, "holder", [&](int) {

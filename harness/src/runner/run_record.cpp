@@ -186,6 +186,14 @@ void finish_run(nlohmann::json& run, const Proc& p, bool hard_timeout, double du
     run["counters"] = result.value("counters", nlohmann::json::object());
     run["params"] = result.value("params", nlohmann::json::object());
     run["cycles_run"] = result.value("cycles_run", 0);
+  } else if (const std::string out = p.out.text(); out.find("ThreadSanitizer: lock-order-inversion") != std::string::npos) {
+    // The tsan preset: ThreadSanitizer saw runtime locks (annotated) taken in
+    // both orders and halted the child: a predicted deadlock, as the runtime's
+    // own lock-order graph would have reported it.
+    verdict = "deadlock";
+    const size_t at = out.find("Cycle in lock order graph:");
+    reason = "predicted deadlock (ThreadSanitizer lock-order-inversion; no thread needs to have hung)";
+    if (at != std::string::npos) reason += ": " + out.substr(at, out.find('\n', at) - at);
   } else {
     verdict = "fail";
     reason = fmt::format("child exited with status {} without a result", WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1);
