@@ -3,7 +3,9 @@
 // each callee-saved register in turn, in each thread state (running managed
 // code, stopped at a safepoint, in foreign code, in a blocking region,
 // waiting on a contended runtime lock, waiting in join), the outermost
-// frame of a foreign thread's stack, and the value stack. The driver
+// frame of a foreign thread's stack, a foreign thread's start argument
+// (which the C library keeps at the very top of the thread's stack
+// mapping), and the value stack. The driver
 // collects several times while they hold, then checks every object.
 //
 // Guards against: roots missed by the collector — one register left out of
@@ -37,12 +39,15 @@
 
 #include "common.h"
 #include "register_hold.h"
+#include "scenario_os.h"
 
 namespace threadlab {
 namespace {
 
-enum class Place { ManagedSpin, Safepoint, Foreign, Blocking, LockWait, JoinWait, ForeignOuterFrame, ValueStack };
-constexpr int kPlaces = 8;
+enum class Place {
+  ManagedSpin, Safepoint, Foreign, Blocking, LockWait, JoinWait, ForeignOuterFrame, ForeignThreadArg, ValueStack
+};
+constexpr int kPlaces = 9;
 const char* place_name(Place p) {
   switch (p) {
     case Place::ManagedSpin: return "a thread running managed code";
@@ -52,11 +57,13 @@ const char* place_name(Place p) {
     case Place::LockWait: return "a thread waiting on a contended runtime lock";
     case Place::JoinWait: return "a thread waiting in join";
     case Place::ForeignOuterFrame: return "the outermost frame of a foreign thread's stack";
+    case Place::ForeignThreadArg: return "a foreign thread's start argument (kept by the C library at the top of its stack)";
     case Place::ValueStack: return "a thread's value stack";
   }
   return "?";
 }
-bool uses_register(Place p) { return p != Place::ForeignOuterFrame && p != Place::ValueStack; }
+bool is_foreign(Place p) { return p == Place::ForeignOuterFrame || p == Place::ForeignThreadArg; }
+bool uses_register(Place p) { return !is_foreign(p) && p != Place::ValueStack; }
 
 struct Holder {
   Context* ctx;
@@ -191,6 +198,25 @@ void* foreign_holder(void* p) {
   return nullptr;
 }
 
+// The start argument is the plain pointer itself: the C library keeps it in
+// the thread's descriptor, at the top of the thread's stack mapping, for the
+// thread's whole life. The thread finds its holder through the encoded
+// value and lets the plain one go at once.
+std::vector<std::unique_ptr<Holder>>* g_arg_holders;  // set while a cycle's holders start
+__attribute__((noinline)) void foreign_arg_main(uintptr_t encoded) {
+  thread_started();
+  Holder* h = nullptr;
+  for (auto& c : *g_arg_holders)
+    if (c->place == Place::ForeignThreadArg && c->encoded == encoded) h = c.get();
+  if (!h) return;  // cannot happen: the driver started us with one of its own
+  deep_callback(h, 64);
+  h->returned = h->encoded;  // nothing of ours held it; the check is the object's
+}
+void* foreign_arg_entry(void* plain) {
+  foreign_arg_main(reinterpret_cast<uintptr_t>(plain) ^ scn::kRegisterKey);
+  return nullptr;
+}
+
 __attribute__((noinline)) void check_all(Context& ctx, const std::vector<std::unique_ptr<Holder>>& hs, int k) {
   for (auto& h : hs) {
     if (!h->started || h->encoded == 0) continue;
@@ -213,6 +239,7 @@ void cycle(Context& ctx) {
     h->ctx = &ctx;
     h->place = static_cast<Place>(k % kPlaces);
     if (h->place == Place::ManagedSpin && !scn::register_spin_supported()) h->place = Place::Safepoint;
+    if (h->place == Place::ForeignThreadArg && !scn::start_argument_on_stack()) h->place = Place::ForeignOuterFrame;
     h->reg = (ctx.cycle_index + k / kPlaces + k) % nregs;
     h->tag = (static_cast<uint64_t>(ctx.cycle_index + 1) << 32) | static_cast<uint64_t>(k + 1);
     h->release = &release;
@@ -224,10 +251,14 @@ void cycle(Context& ctx) {
     }
     hs.push_back(std::move(h));
   }
+  g_arg_holders = &hs;  // read only by this cycle's ForeignThreadArg holders, all joined below
   scrub_stack();
   for (auto& h : hs) {
-    if (h->place == Place::ForeignOuterFrame) {
-      const int e = pthread_create(&h->foreign, nullptr, foreign_holder, h.get());
+    if (is_foreign(h->place)) {
+      const int e = h->place == Place::ForeignOuterFrame
+                        ? pthread_create(&h->foreign, nullptr, foreign_holder, h.get())
+                        : pthread_create(&h->foreign, nullptr, foreign_arg_entry,
+                                         reinterpret_cast<void*>(h->encoded ^ scn::kRegisterKey));
       if (e != 0) ctx.finding(Verdict::Fail, fmt::format("pthread_create (a foreign holder): {}", std::strerror(e)));
       h->started = e == 0;
     } else {
@@ -248,7 +279,7 @@ void cycle(Context& ctx) {
   for (auto& h : hs) {
     h->phase.store(2);  // ManagedSpin holders spin on their phase
     if (!h->started) continue;
-    if (h->place == Place::ForeignOuterFrame)
+    if (is_foreign(h->place))
       pthread_join(h->foreign, nullptr);
     else
       ctx.call.join(h->id);
@@ -272,8 +303,8 @@ const RegisterScenario registered{{
             TL_CAP_REGIONS | TL_CAP_LOCKS,
     .description = "Managed objects whose only reference is in one place of one thread — each callee-saved register "
         "in turn, in every thread state (running managed code, at a safepoint, foreign, blocking, waiting on a "
-        "contended runtime lock, waiting in join), the outermost frame of a foreign thread's stack, the value "
-        "stack — survive repeated collections. Guards against roots the collector misses: a register left out of "
+        "contended runtime lock, waiting in join), the outermost frame of a foreign thread's stack, a foreign "
+        "thread's start argument (kept by the C library at the top of the thread's stack), the value stack — survive repeated collections. Guards against roots the collector misses: a register left out of "
         "a stopped thread's saved context, a thread that starts waiting without saving its context, a stack "
         "scanned short of its ends (invariant), and registers changed by a stop and resume (scribble).",
     .defaults = {.threads = 8, .iterations = 4, .cycles = 12, .warmup = 2},

@@ -16,4 +16,9 @@ long current_tid();
 // Send sig to thread `tid` of process `pid` (tgkill); async-signal-safe, for
 // a forked child. Does nothing where current_tid() is 0.
 void send_to_tid(int pid, long tid, int sig);
+// True where the C library keeps a thread's start argument inside the stack
+// range it reports for the thread (glibc: in the thread descriptor at the
+// top of the stack mapping), so a collector that scans a thread's whole
+// stack sees it.
+bool start_argument_on_stack();
 }  // namespace threadlab::scn

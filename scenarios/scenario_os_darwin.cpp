@@ -11,5 +11,7 @@ void share_one_malloc_lock() {}
 long current_tid() { return 0; }
 
 void send_to_tid(int, long, int) {}
+// libpthread's thread structure lies above the stack top it reports.
+bool start_argument_on_stack() { return false; }
 
 }  // namespace threadlab::scn

@@ -12,9 +12,10 @@
 // thread shares one malloc lock here, so a thread stopped inside malloc
 // makes that stopper wait forever.
 // Each round: an observed stop — the driver wakes blocked threads, nests a
-// second stop now and then, reads the runtime's ledger, and snapshots every
-// thread's managed steps twice — then a burst of back-to-back stops and
-// restarts (where a resume can race the target's wait).
+// second stop now and then, reads the runtime's ledger — then a burst of
+// back-to-back stops and restarts (where a resume can race the target's
+// wait). Every stop, burst ones included, snapshots every thread's managed
+// steps twice and checks them.
 // Checks: every stop completes (a timeout is `deadlock` with the runtime's
 // diagnosis; a lost thread shows as the next stop's timeout); no thread took
 // a managed step while stopped; no thread was stopped inside a no-interrupt
@@ -31,21 +32,32 @@
 namespace threadlab {
 namespace {
 
-// One observed stop; false when the round found something.
-bool observed_stop(Context& ctx, scn::Crowd& crowd, int round, std::vector<uint64_t>& before,
-                   std::vector<uint64_t>& during) {
-  if (!scn::stop_world(ctx, "observed")) return false;
+// One checked stop; false when it found something. Every stop is checked,
+// not a sample: the crowd's managed steps are snapshotted right after the
+// stop and again just before the restart, and must not move in between, and
+// no member may be stopped inside its no-interrupt window. An observed stop
+// (observed = true) also wakes the blocked members, nests a second stop now
+// and then, reads the runtime's ledger while stopped, and leaves a longer
+// window for a violation to show; a burst stop restarts almost at once,
+// where a resume can race the target's wait.
+bool checked_stop(Context& ctx, scn::Crowd& crowd, int round, bool observed, std::vector<uint64_t>& before,
+                  std::vector<uint64_t>& during) {
+  if (!scn::stop_world(ctx, observed ? "observed" : "burst")) return false;
   const int in_window = crowd.first_in_window();
   crowd.snapshot(before);
-  crowd.poke();  // blocked threads wake and try to return to managed code
-  const bool nested = round % 4 == 3;
-  if (nested && scn::stop_world(ctx, "nested")) ctx.rt->resume_all();  // inner resume: still stopped
-  if (ctx.rt->caps & TL_CAP_COUNTERS) {
-    tl_adapter_counter c[32];
-    size_t n = 0;
-    ctx.rt->counters(c, 32, &n);  // the ledger read while stopped
+  const bool nested = observed && round % 4 == 3;
+  if (observed) {
+    crowd.poke();  // blocked threads wake and try to return to managed code
+    if (nested && scn::stop_world(ctx, "nested")) ctx.rt->resume_all();  // inner resume: still stopped
+    if (ctx.rt->caps & TL_CAP_COUNTERS) {
+      tl_adapter_counter c[32];
+      size_t n = 0;
+      ctx.rt->counters(c, 32, &n);  // the ledger read while stopped
+    }
   }
-  for (int i = 0; i < 64; ++i) sched_yield();  // a window for a violation to show
+  // A window for a violation to show; a burst checks only the moment
+  // between its two snapshots, so it stays a burst.
+  for (int i = 0; i < (observed ? 64 : 0); ++i) sched_yield();
   crowd.snapshot(during);
   if (!scn::restart_world(ctx)) return false;
   if (in_window >= 0) {
@@ -53,7 +65,8 @@ bool observed_stop(Context& ctx, scn::Crowd& crowd, int round, std::vector<uint6
     return false;
   }
   return crowd.unchanged(before, during, nested ? "the world was stopped (after a nested resume)"
-                                                : "the world was stopped");
+                                         : observed ? "the world was stopped"
+                                                    : "the world was stopped (a burst stop)");
 }
 
 void cycle(Context& ctx) {
@@ -65,15 +78,20 @@ void cycle(Context& ctx) {
   // each), not that many of every kind.
   const int n_kinds = static_cast<int>(kinds.size());
   auto* crowd = scn::Crowd::start(ctx, kinds, std::max(1, (ctx.params.threads + n_kinds - 1) / n_kinds));
-  std::vector<uint64_t> before, during;
+  // `during` keeps the last observed stop's snapshot: the final check waits
+  // for every member to move past it, and only an observed stop pokes the
+  // blocked members awake (a burst's snapshot would wait on them forever).
+  std::vector<uint64_t> before, during, burst_before, burst_during;
   crowd->snapshot(before);
   crowd->snapshot(during);
+  crowd->snapshot(burst_before);
+  crowd->snapshot(burst_during);
   if (crowd->ok()) crowd->wait_running();
   bool ok = crowd->ok();
   for (int round = 0; round < ctx.params.iterations && ok && !ctx.has_findings(); ++round) {
-    ok = observed_stop(ctx, *crowd, round, before, during);
+    ok = checked_stop(ctx, *crowd, round, true, before, during);
     ctx.progress();
-    for (int k = 0; k < 4 && ok; ++k) ok = scn::stop_world(ctx, "burst") && scn::restart_world(ctx);
+    for (int k = 0; k < 4 && ok; ++k) ok = checked_stop(ctx, *crowd, round, false, burst_before, burst_during);
   }
   if (ok && !ctx.has_findings()) crowd->wait_progress_past(during);
   crowd->finish();
