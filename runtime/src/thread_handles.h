@@ -15,10 +15,10 @@
 //     the registry lock, before the record can be reused or freed. Whoever
 //     walks records to re-arm timers holds that lock too, so it never
 //     touches a released handle.
-//   - Where the platform refuses the handle outright (qemu-user without
-//     SIGEV_THREAD_ID timers) handles are off for the whole process, found
-//     once at tl_init and stated by tl_thread_handles_supported(); nothing
-//     then fails per thread.
+//   - Where the platform refuses the handle outright (no SIGEV_THREAD_ID
+//     timers) or gives too few for a thread each (qemu-user: 32 timers)
+//     handles are off for the whole process, found once at tl_init and stated
+//     by tl_thread_handles_supported(); nothing then fails per thread.
 //   - The tick handler (Linux) allocates nothing and takes no lock: it bumps
 //     two atomics. [signal path: thread_handles_linux.cpp]
 #pragma once

@@ -17,6 +17,7 @@
 //   - The handler touches the record through the thread-local lookup and
 //     two relaxed atomics, and keeps errno.
 #include <errno.h>
+#include <stdio.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -59,20 +60,30 @@ int make_timer(timer_t* out) {
 const char* what() { return "CPU-time timer (timer_create, SIGEV_THREAD_ID)"; }
 
 int probe(const char** why) {
-  timer_t t;
-  const int e = make_timer(&t);
-  if (e == 0) {
-    timer_delete(t);
-    return 0;
-  }
-  if (e == ENOSYS || e == EINVAL || e == EOPNOTSUPP) {
+  // As many timers as a process with this many threads needs at once: a
+  // platform that gives fewer (qemu-user keeps a table of 32) would refuse
+  // threads for want of a timer, so handles are off there, said once.
+  constexpr int kWanted = 128;
+  static char reason[160];
+  timer_t made[kWanted];
+  int n = 0, e = 0;
+  while (n < kWanted && (e = make_timer(&made[n])) == 0) ++n;
+  for (int i = 0; i < n; ++i) timer_delete(made[i]);
+  if (n == kWanted) return 0;
+  if (n == 0 && (e == ENOSYS || e == EINVAL || e == EOPNOTSUPP)) {
     // qemu-user, and kernels without POSIX CPU timers, refuse the request
     // itself; nothing per thread would do better.
     *why = e == ENOSYS ? "timer_create is not implemented here (ENOSYS; qemu-user?)"
                        : "timer_create refuses CLOCK_THREAD_CPUTIME_ID with SIGEV_THREAD_ID here (EINVAL; qemu-user?)";
     return e;
   }
-  return 0;  // a transient refusal (EAGAIN): each thread asks again and reports it
+  if (e == EAGAIN && n > 0) {
+    snprintf(reason, sizeof reason,
+             "timer_create gives this process only %d timers (qemu-user keeps 32); a thread each would refuse threads", n);
+    *why = reason;
+    return e;
+  }
+  return 0;  // a transient refusal (ENOMEM): each thread asks again and reports it
 }
 
 int create(ThreadHandles* h, uint64_t period_ns) {
