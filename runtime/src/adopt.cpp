@@ -104,6 +104,7 @@ int make_record(Record** out) {
   }
   if (int rc = handles_acquire(r); rc != TL_OK) {  // its kernel handle, made on the thread itself
     const int e = r->handles.start_errno;
+    fault::thread_detach(r);  // undo the attach above, on this thread
     record_delete(r);
     return fail(rc, "tl_callback_enter: foreign thread %lld not adopted: could not create its %s: %s",
                 static_cast<long long>(os::kernel_tid()), handles_what(), strerror(e));
