@@ -1,8 +1,12 @@
 // catch.cpp — catch frames, tl_throw, dynamic bindings, and what happens
 // when an unwind lands (see catch.h and fault_state.h for the invariants).
 //
-// Landing restores, in order: the signal mask the fault interrupted (the
-// handler jumped out with SIGSEGV and the async signals blocked), the
+// Landing restores, in order: the signal mask tl_catch ran with (the
+// handler jumped out with SIGSEGV and the async signals blocked, and the
+// fault may have hit inside another handler) — and, after an overflow of
+// the control stack, raises the runtime's suspend signal again, since the
+// stop's signal may have been dropped by the kernel (no room for its frame)
+// or its handler abandoned by the unwind — the
 // bindings made since the frame, its cleanups (innermost first), the value
 // and temp stack depths and the no-interrupt depth; then, when the unwind
 // recovered an overflow, it closes the yellow zone again (HotSpot re-guards
@@ -23,13 +27,13 @@
 #include "inject.h"
 #include "kill.h"
 #include "status.h"
+#include "suspend_mech.h"
 
 namespace tl {
 
 void unwind_to(Record* r, CatchFrame* f, int code, const void* uc) {
   r->fault.unwind_code = code;
   r->fault.unwind_from_handler = uc != nullptr;
-  if (uc) r->fault.unwind_mask = static_cast<const ucontext_t*>(uc)->uc_sigmask;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   siglongjmp(f->env, 1);
 }
@@ -59,8 +63,18 @@ int land(Record* r, CatchFrame* f) {
   FaultState& fs = r->fault;
   fs.catch_top = f->prev;
   if (fs.unwind_from_handler) {
-    pthread_sigmask(SIG_SETMASK, &fs.unwind_mask, nullptr);
+    // The mask of tl_catch, not the one the fault interrupted: an overflow
+    // inside a signal handler (the runtime's suspend handler, say, which
+    // blocks every async signal) would otherwise leave them blocked for good.
+    pthread_sigmask(SIG_SETMASK, &f->mask, nullptr);
     fs.unwind_from_handler = false;
+  }
+  if (fs.redeliver_suspend) {
+    // The kernel dropped the signal it could not deliver on the full stack;
+    // if that was a stop's, the stopper would wait for this thread until
+    // its deadline. Ask again, to ourselves (fault_state.h).
+    fs.redeliver_suspend = false;
+    mech::signal_maybe_gone(r);
   }
   undo_bindings(r, f->binding_depth);
   run_cleanups_to(r, f->cleanups);
@@ -103,6 +117,7 @@ extern "C" int tl_catch(tl_catch_fn fn, void* arg) {
   f.no_interrupt_depth = r->no_interrupt_depth.load(std::memory_order_relaxed);
   f.callback_depth = r->callback_depth.load(std::memory_order_relaxed);
   f.cleanups = r->cleanups;
+  pthread_sigmask(SIG_SETMASK, nullptr, &f.mask);
   if (sigsetjmp(f.env, 0) == 0) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
     r->fault.catch_top = &f;

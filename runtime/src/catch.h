@@ -5,8 +5,8 @@
 //   - An unwind lands only in a frame of the same callback depth as the
 //     thrower: foreign frames between callbacks are never jumped over.
 //   - The jump itself (unwind_to) is async-signal-safe: one siglongjmp,
-//     bound at install. Everything else — the signal mask the handler was
-//     entered from, bindings, cleanups, the stack depths, re-protecting a
+//     bound at install. Everything else — the signal mask tl_catch ran
+//     with, bindings, cleanups, the stack depths, re-protecting a
 //     yellow zone — happens after landing, on the thread's own stack.
 #pragma once
 #include <setjmp.h>
@@ -23,7 +23,7 @@ inline CatchFrame* catch_frame_for_unwind(Record* r) {
 }
 
 // Jump to f with `code` (nonzero). uc: the ucontext of the fault being
-// recovered (its signal mask is put back on landing), or nullptr from
+// recovered (landing then puts f's saved mask back), or nullptr from
 // tl_throw. [signal path]
 [[noreturn]] void unwind_to(Record* r, CatchFrame* f, int code, const void* uc);
 

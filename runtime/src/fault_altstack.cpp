@@ -76,6 +76,7 @@ void fault_record_reset(Record* r) {
   f.recovering.store(Recovering::None, std::memory_order_relaxed);
   f.unwind_code = 0;
   f.unwind_from_handler = false;
+  f.redeliver_suspend = false;
 }
 
 int thread_attach(Record* r) {

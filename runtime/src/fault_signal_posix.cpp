@@ -133,6 +133,9 @@ void on_fault(int sig, siginfo_t* si, void* uc) {
                                                    : "stack overflow with no catch frame at this callback depth",
                     sig, addr, self, d.owner);
       fault_counters().overflows_recovered.fetch_add(1, std::memory_order_relaxed);
+      // A stop's signal dropped for want of room, or its handler (no
+      // SA_ONSTACK) abandoned by this unwind: the landing asks again.
+      self->fault.redeliver_suspend = d.stack == Recovering::Control;
       unwind_to(self, f, TL_EOVERFLOW, uc);
     }
     case FaultKind::OverflowInRecovery:

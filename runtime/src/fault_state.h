@@ -36,6 +36,7 @@ struct CatchFrame {
   int no_interrupt_depth;
   unsigned callback_depth;
   CleanupNode* cleanups;
+  sigset_t mask;  // the thread's signal mask at tl_catch: what landing restores
 };
 
 struct Binding {
@@ -60,8 +61,12 @@ struct FaultState {
 
   std::atomic<Recovering> recovering{Recovering::None};
   int unwind_code = 0;
-  bool unwind_from_handler = false;  // unwind_mask holds the interrupted mask
-  sigset_t unwind_mask;
+  bool unwind_from_handler = false;  // landing restores the frame's mask
+  // A control-stack overflow: the kernel may have dropped a signal it could
+  // not push a frame for, or the overflow hit inside the runtime's suspend
+  // handler, which the unwind abandons: the landing raises the suspend
+  // signal again (its handler ignores a stale or repeated one).
+  bool redeliver_suspend = false;
 };
 
 }  // namespace tl
