@@ -40,6 +40,11 @@ void restore_handlers();
 // left installed.
 int thread_attach(Record* r);
 void thread_detach(Record* r);
+// For a thread about to be created (tl_spawn, on the spawner): map the
+// altstack attach will install, so a failure is the spawn's ENOMEM. Undone
+// by release_altstack if the thread never starts.
+int prepare_altstack(Record* r);
+void release_altstack(Record* r);
 
 // Per-record hooks for platform add-ons; at most kMaxHooks pairs, set
 // before threads start (tl_init or right after). Returns false when full.

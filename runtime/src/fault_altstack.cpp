@@ -68,8 +68,6 @@ bool add_thread_hooks(ThreadHook attach, ThreadHook detach) {
 
 void fault_record_reset(Record* r) {
   FaultState& f = r->fault;
-  f.alt_map = nullptr;
-  f.alt_map_bytes = 0;
   f.alt_ours = f.alt_kept = false;
   f.catch_top = nullptr;
   f.binding_depth = 0;
@@ -98,33 +96,25 @@ int thread_attach(Record* r) {
     // changed now; the thread keeps what it has for this life.
   } else {
     const size_t ps = os::page_size();
-    void* m = os::map(need + ps, os::Prot::None);
-    if (!m)
-      return fail(TL_ENOMEM, "fault: could not map a %zu-byte altstack for thread %llu: %s", need,
-                  static_cast<unsigned long long>(r->id), strerror(errno));
-    char* base = static_cast<char*>(m) + ps;  // guard page below: an altstack overflow faults
-    if (!os::protect(base, need, os::Prot::ReadWrite)) {
-      os::unmap(m, need + ps);
-      return fail(TL_ENOMEM, "fault: could not make the altstack of thread %llu writable: %s",
-                  static_cast<unsigned long long>(r->id), strerror(errno));
-    }
+    if (!f.alt_map)
+      if (int rc = prepare_altstack(r); rc != TL_OK) return rc;
+    void* m = f.alt_map;
+    char* base = static_cast<char*>(m) + ps;
     stack_t ss{};
     ss.ss_sp = base;
     ss.ss_size = need;
     ss.ss_flags = 0;
     if (!os::altstack_put(ss)) {
       const int e = errno;
-      os::unmap(m, need + ps);
+      release_altstack(r);
       return fail(TL_ENOMEM, "fault: sigaltstack refused a %zu-byte altstack for thread %llu: %s", need,
                   static_cast<unsigned long long>(r->id), strerror(e));
     }
     f.alt_prev = cur;
-    f.alt_map = m;
-    f.alt_map_bytes = need + ps;
     f.alt_ours = true;
-    ledger().altstacks.fetch_add(1, std::memory_order_relaxed);
     altstack_set(r, reinterpret_cast<uintptr_t>(base), need);
   }
+  if (!f.alt_ours) release_altstack(r);  // prepared by tl_spawn, not needed
   const unsigned n = g_hook_count.load(std::memory_order_acquire);
   for (unsigned i = 0; i < n; ++i)
     if (g_hooks[i].attach) g_hooks[i].attach(r);
@@ -160,10 +150,38 @@ void thread_detach(Record* r) {
     }
   }
   altstack_discover(r);
+  f.alt_ours = false;
+  release_altstack(r);
+}
+
+int prepare_altstack(Record* r) {
+  FaultState& f = r->fault;
+  if (f.alt_map) return TL_OK;
+  const size_t ps = os::page_size(), need = alt_bytes();
+  void* m = os::map(need + ps, os::Prot::None);
+  if (!m)
+    return fail(TL_ENOMEM, "could not map a %zu-byte signal altstack for thread %llu: %s", need,
+                static_cast<unsigned long long>(r->id), strerror(errno));
+  // Guard page below: an overflow of the altstack faults instead of writing on.
+  if (!os::protect(static_cast<char*>(m) + ps, need, os::Prot::ReadWrite)) {
+    const int e = errno;
+    os::unmap(m, need + ps);
+    return fail(TL_ENOMEM, "could not make the signal altstack of thread %llu writable: %s",
+                static_cast<unsigned long long>(r->id), strerror(e));
+  }
+  f.alt_map = m;
+  f.alt_map_bytes = need + ps;
+  ledger().altstacks.fetch_add(1, std::memory_order_relaxed);
+  return TL_OK;
+}
+
+void release_altstack(Record* r) {
+  FaultState& f = r->fault;
+  if (!f.alt_map || f.alt_ours) return;  // installed: never freed while in use
   os::unmap(f.alt_map, f.alt_map_bytes);
   ledger().altstacks.fetch_sub(1, std::memory_order_relaxed);
   f.alt_map = nullptr;
-  f.alt_ours = false;
+  f.alt_map_bytes = 0;
 }
 
 }  // namespace tl::fault

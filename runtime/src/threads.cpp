@@ -126,11 +126,20 @@ extern "C" int tl_spawn(const char* name, tl_thread_fn fn, void* arg, tl_thread_
   uintptr_t usable_lo = s->stack_lo + kControlCanaryBytes;
   pthread_attr_setstack(&attr, reinterpret_cast<void*>(usable_lo), s->stack_hi - usable_lo);
   pthread_t pt;
+  // Its altstack is mapped here, so running out of memory is this call's
+  // ENOMEM, not a fatal error on the new thread (fault.h).
+  if (int rc = fault::prepare_altstack(r); rc != TL_OK) {
+    pthread_attr_destroy(&attr);
+    transition(r->state, State::Creating, State::Dead, r->id);
+    registry().retire(r);
+    return rc;
+  }
   // Starts with every signal blocked; start_mask gets the spawner's mask,
   // which the thread sets once its record is bound.
   int e = os::thread_create(&pt, &attr, thread_main, r, &r->start_mask);
   pthread_attr_destroy(&attr);
   if (e != 0) {
+    fault::release_altstack(r);
     transition(r->state, State::Creating, State::Dead, r->id);
     registry().retire(r);
     return fail(TL_EAGAIN, "tl_spawn: pthread_create: %s", strerror(e));
