@@ -1,6 +1,7 @@
 // scenario_os.h — the few OS calls scenarios make outside the adapter,
 // behind one interface (scenario_os_linux.cpp, scenario_os_darwin.cpp).
 #pragma once
+#include <cstdint>
 namespace threadlab::scn {
 // Open a per-thread kernel handle the way runtimes do (eventfd on Linux, a
 // kqueue elsewhere) and return its fd; the caller decides whether to close.
@@ -21,4 +22,21 @@ void send_to_tid(int pid, long tid, int sig);
 // top of the stack mapping), so a collector that scans a thread's whole
 // stack sees it.
 bool start_argument_on_stack();
+
+// What the address space allows over [lo, hi): every page readable and
+// writable, every page inaccessible, a mixture (or pages not mapped at
+// all), or not known on this system. Not signal-safe (reads the maps).
+enum class Access { ReadWrite, None, Mixed, Unknown };
+Access region_access(uintptr_t lo, uintptr_t hi);
+inline const char* access_name(Access a) {
+  switch (a) {
+    case Access::ReadWrite: return "read-write";
+    case Access::None: return "inaccessible";
+    case Access::Mixed: return "partly inaccessible or unmapped";
+    case Access::Unknown: return "unknown";
+  }
+  return "?";
+}
+// The calling thread's stack as the C library reports it: [*lo, *hi).
+bool own_stack_bounds(uintptr_t* lo, uintptr_t* hi);
 }  // namespace threadlab::scn

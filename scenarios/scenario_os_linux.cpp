@@ -3,6 +3,10 @@
 #include <unistd.h>
 #include <malloc.h>
 #include <sys/eventfd.h>
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "scenario_os.h"
 
@@ -19,6 +23,49 @@ bool start_argument_on_stack() {
 #else
   return false;  // other C libraries: not known
 #endif
+}
+
+Access region_access(uintptr_t lo, uintptr_t hi) {
+  if (lo >= hi) return Access::Mixed;
+  FILE* f = std::fopen("/proc/self/maps", "re");
+  if (!f) return Access::Unknown;
+  // Walk the mappings in address order over [lo, hi): any gap is unmapped.
+  uintptr_t covered = lo;
+  bool all_rw = true, all_none = true;
+  char line[512];
+  while (covered < hi && std::fgets(line, sizeof line, f)) {
+    char* end = nullptr;
+    const uintptr_t a = std::strtoull(line, &end, 16);
+    if (!end || *end != '-') continue;
+    const uintptr_t b = std::strtoull(end + 1, &end, 16);
+    if (b <= covered || a >= hi) continue;
+    if (a > covered) {  // a hole: not mapped
+      all_rw = all_none = false;
+      break;
+    }
+    const char* perms = end + 1;
+    const bool rw = perms[0] == 'r' && perms[1] == 'w';
+    const bool none = perms[0] == '-' && perms[1] == '-' && perms[2] == '-';
+    all_rw = all_rw && rw;
+    all_none = all_none && none;
+    covered = b;
+  }
+  std::fclose(f);
+  if (covered < hi) return Access::Mixed;
+  return all_rw ? Access::ReadWrite : all_none ? Access::None : Access::Mixed;
+}
+
+bool own_stack_bounds(uintptr_t* lo, uintptr_t* hi) {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return false;
+  void* addr = nullptr;
+  size_t size = 0;
+  const bool ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
+  pthread_attr_destroy(&attr);
+  if (!ok) return false;
+  *lo = reinterpret_cast<uintptr_t>(addr);
+  *hi = *lo + size;
+  return true;
 }
 
 }  // namespace threadlab::scn

@@ -100,7 +100,9 @@ enum {
      a kill may return TL_ADAPTER_ETIMEDOUT and stay pending until the call returns */            \
   X(KILL_BLOCKED, kill_blocked, 17, (a->caps & TL_CAP_KILL))                                     \
   /* revision 3: lock_handoff to a chosen queued waiter, lock_waiters (FIFO order) */             \
-  X(LOCK_HANDOFF, lock_handoff, 18, (a->caps & TL_CAP_LOCKS) && a->lock_handoff && a->lock_waiters)
+  X(LOCK_HANDOFF, lock_handoff, 18, (a->caps & TL_CAP_LOCKS) && a->lock_handoff && a->lock_waiters) \
+  /* revision 3: stacks — each thread's stacks and guards as the runtime believes them */          \
+  X(STACKS, stacks, 19, a->stacks)
 
 #define TL_CAP_ENUM_(NAME, name, bit, needs) TL_CAP_##NAME = 1u << (bit),
 enum { TL_CAPABILITIES(TL_CAP_ENUM_) };
@@ -171,6 +173,18 @@ typedef struct tl_adapter_lock_cycle {
   tl_adapter_thread_id threads[TL_ADAPTER_CYCLE_MAX];
   char lock_names[TL_ADAPTER_CYCLE_MAX][32];
 } tl_adapter_lock_cycle;
+
+/* One of a thread's stacks as the runtime believes it to be (stacks):
+ * [lo, hi) is what it uses and scans — for the control stack, the whole
+ * range the OS gave the thread; each guard [start, end) is a range it
+ * promises is inaccessible (0, 0: none on that side that the runtime made).
+ * kind: "control", "value", "temp", "altstack", ... */
+typedef struct tl_adapter_stack {
+  char kind[16];
+  uintptr_t lo, hi;
+  uintptr_t guard_below_start, guard_below_end;
+  uintptr_t guard_above_start, guard_above_end;
+} tl_adapter_stack;
 
 typedef void (*tl_adapter_fn)(void *arg);
 
@@ -315,6 +329,12 @@ typedef struct tl_adapter {
    * (TL_FAULT_MODE_DIRECT) or on a dedicated handler thread
    * (TL_FAULT_MODE_FORWARDED); TL_ADAPTER_ENOTSUP when it has no such mode. */
   int (*fault_mode)(int mode);
+  /* TL_CAP_STACKS: thread `id`'s stacks (0: the calling thread); *count
+   * receives their number. Checked by the harness against the address
+   * space: a stack whose range is not all accessible, a promised guard that
+   * is not, or a control stack that differs from what the OS gave the thread
+   * is a finding. */
+  int (*stacks)(tl_adapter_thread_id id, tl_adapter_stack *out, size_t cap, size_t *count);
 } tl_adapter;
 
 /* ---- the harness's own entry point, for third-party adapters --------- */

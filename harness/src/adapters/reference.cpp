@@ -144,6 +144,27 @@ int ref_thread_list(tl_adapter_thread* out, size_t cap, size_t* count) {
   return TL_ADAPTER_OK;
 }
 
+int ref_stacks(tl_adapter_thread_id id, tl_adapter_stack* out, size_t cap, size_t* count) {
+  tl_stack_info info[8];
+  size_t total = 0;
+  int rc = st(tl_thread_stacks(id, info, 8, &total), "tl_thread_stacks");
+  if (rc) return rc;
+  for (size_t i = 0; i < total && i < 8 && i < cap; ++i) {
+    static const char* const kKinds[] = {"control", "value", "temp", "altstack"};
+    out[i] = tl_adapter_stack{};
+    std::snprintf(out[i].kind, sizeof out[i].kind, "%s",
+                  info[i].kind >= 0 && info[i].kind < 4 ? kKinds[info[i].kind] : "other");
+    out[i].lo = info[i].lo;
+    out[i].hi = info[i].hi;
+    out[i].guard_below_start = info[i].guard_below_start;
+    out[i].guard_below_end = info[i].guard_below_end;
+    out[i].guard_above_start = info[i].guard_above_start;
+    out[i].guard_above_end = info[i].guard_above_end;
+  }
+  if (count) *count = total;
+  return TL_ADAPTER_OK;
+}
+
 tl_adapter make_reference(const char* name, const char* description, int (*init)()) {
   namespace r = threadlab::ref;
   tl_adapter a{};
@@ -153,7 +174,7 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.description = description;
   a.caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COUNTERS | TL_CAP_INTEGRITY | TL_CAP_VALUE_STACK |
            TL_CAP_THREAD_LIST | TL_CAP_SUSPEND | TL_CAP_COLLECT | TL_CAP_INTERRUPT | TL_CAP_KILL | TL_CAP_LOCKS |
-           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS | TL_CAP_MAILBOXES | TL_CAP_LOCK_HANDOFF | TL_CAP_FAULTS;
+           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS | TL_CAP_MAILBOXES | TL_CAP_LOCK_HANDOFF | TL_CAP_FAULTS | TL_CAP_STACKS;
 #if !defined(TL_UNDER_TSAN)
   // Under ThreadSanitizer the hard kill's signal is handled only when a
   // blocked read() returns (docs/architecture.md).
@@ -207,6 +228,7 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.cleanup_pop = r::cleanup_pop;
   a.provoke_fault = r::provoke_fault;
   a.fault_mode = r::fault_mode;
+  a.stacks = ref_stacks;
   return a;
 }
 

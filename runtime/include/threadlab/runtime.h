@@ -139,6 +139,22 @@ typedef struct tl_thread_info {
  * total number live (which may exceed cap). */
 int tl_thread_list(tl_thread_info *buf, size_t cap, size_t *count);
 
+/* The stacks the runtime keeps for thread `id` (0: the caller), as it
+ * believes them to be: [lo, hi) is what it uses and the collector scans
+ * (the control stack: the whole range the OS gave the thread), and each
+ * guard range [start, end) it promises is inaccessible (0, 0: it keeps
+ * none on that side — the OS's own guard of a thread it did not create is
+ * not the runtime's). A harness checks these against the address space.
+ * *count receives the number of stacks. TL_ENOTHREAD for an unknown id. */
+enum { TL_STACK_CONTROL = 0, TL_STACK_VALUE = 1, TL_STACK_TEMP = 2, TL_STACK_ALT = 3 };
+typedef struct tl_stack_info {
+  int kind; /* TL_STACK_* */
+  uintptr_t lo, hi;
+  uintptr_t guard_below_start, guard_below_end;
+  uintptr_t guard_above_start, guard_above_end;
+} tl_stack_info;
+int tl_thread_stacks(tl_thread_id id, tl_stack_info *out, size_t cap, size_t *count);
+
 /* ---- foreign-thread callbacks --------------------------------------- */
 /* Enter managed code from any thread. On a thread the runtime did not
  * create, the first call adopts it (record and stacks allocated, async
