@@ -148,4 +148,9 @@ void SignalStorm::stop() {
 
 uint64_t SignalStorm::delivered() const { return g_delivered.load(std::memory_order_relaxed); }
 
+bool rearm_barrier(Context& ctx) {
+  if (!(ctx.rt->caps & TL_CAP_COLLECT)) return true;  // nothing re-arms it: no steady state to restore
+  return ctx.call.as("re-arming the write barrier at the cycle's end").collect();
+}
+
 }  // namespace threadlab::scn

@@ -33,6 +33,13 @@ namespace threadlab::scn {
 // Provoke one fault of `kind` (TL_FAULT_*) on the calling thread; false
 // with a finding when the runtime did not recover as promised.
 bool provoke(Context& ctx, int kind, const char* where);
+// End a cycle that took write-barrier faults with the barrier re-armed
+// (a collection re-arms it): each dirty card leaves its page read-write, a
+// separate mapping beside the read-only rest, so a cycle that ended with
+// some dirty showed the leak probe mappings that come and go (a false
+// `leak` on maps_count). Where the adapter cannot collect, nothing to do.
+// False, with a finding, if the collection failed.
+bool rearm_barrier(Context& ctx);
 // Switch the fault mode; false with a finding (or skip-worthy false when the
 // adapter has no fault_mode: *unsupported set).
 bool set_fault_mode(Context& ctx, int mode, bool* unsupported = nullptr);

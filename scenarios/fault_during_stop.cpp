@@ -37,6 +37,7 @@ void cycle(Context& ctx) {
     }
     done.fetch_add(1);
   });
+  scn::rearm_barrier(ctx);
 }
 
 }  // namespace

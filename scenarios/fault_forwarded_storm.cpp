@@ -28,6 +28,7 @@ void cycle(Context& ctx) {
       ctx.progress();
     }
   });
+  scn::rearm_barrier(ctx);
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ void cycle(Context& ctx) {
   });
   stopper.join();
   storm.stop();
+  scn::rearm_barrier(ctx);
   if (!ctx.has_findings() && storm.delivered() == delivered_before)
     ctx.finding(Verdict::Fail, "the signal storm delivered nothing: the scenario tested nothing");
 }
