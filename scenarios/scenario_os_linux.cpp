@@ -18,7 +18,12 @@ long current_tid() { return static_cast<long>(syscall(SYS_gettid)); }
 void send_to_tid(int pid, long tid, int sig) { syscall(SYS_tgkill, pid, static_cast<int>(tid), sig); }
 
 bool start_argument_on_stack() {
-#if defined(__GLIBC__)
+#if defined(TL_UNDER_ASAN) || defined(TL_UNDER_TSAN)
+  // The sanitizers' pthread_create hands the C library their own start
+  // record, and our argument lives in their memory (AddressSanitizer's
+  // thread object), not in the thread's descriptor.
+  return false;
+#elif defined(__GLIBC__)
   return true;  // struct pthread (with its `arg`) sits at the top of the stack pthread_getattr_np reports
 #else
   return false;  // other C libraries: not known
