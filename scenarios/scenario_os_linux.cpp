@@ -20,8 +20,9 @@ void send_to_tid(int pid, long tid, int sig) { syscall(SYS_tgkill, pid, static_c
 bool start_argument_on_stack() {
 #if defined(TL_UNDER_ASAN) || defined(TL_UNDER_TSAN)
   // The sanitizers' pthread_create hands the C library their own start
-  // record, and our argument lives in their memory (AddressSanitizer's
-  // thread object), not in the thread's descriptor.
+  // record: our argument lives in AddressSanitizer's thread object (not
+  // scanned: the object was freed) or in ThreadSanitizer's start frame, not
+  // in the thread's descriptor.
   return false;
 #elif defined(__GLIBC__)
   return true;  // struct pthread (with its `arg`) sits at the top of the stack pthread_getattr_np reports
