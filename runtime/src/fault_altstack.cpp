@@ -86,15 +86,15 @@ int thread_attach(Record* r) {
                 static_cast<unsigned long long>(r->id), strerror(errno));
   const size_t need = alt_bytes();
   const bool has_own = !(cur.ss_flags & SS_DISABLE) && cur.ss_sp && cur.ss_size >= need;
-  if (!altstacks_enabled()) {
-  } else if (has_own) {
+  // With altstacks off, or when adopted from a handler running on its
+  // (small) altstack, which cannot be changed now, the thread keeps what it
+  // has for this life: neither branch below runs.
+  const bool enabled = altstacks_enabled();
+  if (enabled && has_own) {
     f.alt_kept = true;
     g_altstacks_kept.fetch_add(1, std::memory_order_relaxed);
     altstack_set(r, reinterpret_cast<uintptr_t>(cur.ss_sp), cur.ss_size);
-  } else if (cur.ss_flags & SS_ONSTACK) {
-    // Adopted from a handler running on its (small) altstack: it cannot be
-    // changed now; the thread keeps what it has for this life.
-  } else {
+  } else if (enabled && !(cur.ss_flags & SS_ONSTACK)) {
     const size_t ps = os::page_size();
     if (!f.alt_map)
       if (int rc = prepare_altstack(r); rc != TL_OK) return rc;
