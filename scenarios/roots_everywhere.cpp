@@ -102,6 +102,10 @@ __attribute__((noinline)) uintptr_t new_encoded(Context& ctx, uint64_t tag) {
 void wait_release(Holder* h) {
   while (h->release->load(std::memory_order_acquire) == 0) sched_yield();
 }
+// Managed and holding: poll safepoints until the driver lets go.
+void poll_until_release(Holder* h) {
+  while (h->release->load(std::memory_order_acquire) == 0) h->ctx->rt->safepoint();
+}
 
 // Runs with the pointer in the holder's register.
 void in_state(void* p) {
@@ -110,7 +114,7 @@ void in_state(void* p) {
   switch (h->place) {
     case Place::Safepoint:
       h->phase.store(1);
-      while (h->release->load(std::memory_order_acquire) == 0) ctx.rt->safepoint();
+      poll_until_release(h);
       break;
     case Place::Foreign:
       if (!ctx.call.foreign_begin()) break;
@@ -157,7 +161,7 @@ void managed_holder(void* p) {
       push_decoded(ctx, h->encoded);
       scrub_stack();
       h->phase.store(1);
-      while (h->release->load(std::memory_order_acquire) == 0) ctx.rt->safepoint();
+      poll_until_release(h);
       auto popped = std::make_unique<uintptr_t>(0);  // off the scanned stacks
       if (ctx.call.value_pop(popped.get())) h->returned = *popped ^ scn::kRegisterKey;
       return;
@@ -185,7 +189,7 @@ __attribute__((noinline)) void deep_callback(Holder* h, int depth) {
     return;
   }
   h->phase.store(1);
-  while (h->release->load(std::memory_order_acquire) == 0) ctx.rt->safepoint();
+  poll_until_release(h);
   ctx.call.callback_exit();
 }
 
