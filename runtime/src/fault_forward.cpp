@@ -37,6 +37,7 @@ uint32_t g_posted = 0;  // futex word: bumped at every post
 std::atomic<bool> g_active{false};
 std::atomic<int64_t> g_handler_tid{0};
 std::atomic<bool> g_started{false};
+uint32_t g_ready = 0;  // futex word: 1 once g_handler_tid is published
 
 void decide(Request& q) {
   // DEFECT handler_uses_own_tls: the handler thread asks its own
@@ -50,6 +51,8 @@ void decide(Request& q) {
 
 void* handler_main(void*) {
   g_handler_tid.store(os::kernel_tid(), std::memory_order_release);
+  __atomic_store_n(&g_ready, 1u, __ATOMIC_RELEASE);
+  os::futex_wake(&g_ready, INT32_MAX);
   for (;;) {
     const uint32_t seen = __atomic_load_n(&g_posted, __ATOMIC_ACQUIRE);
     bool any = false;
@@ -80,8 +83,16 @@ void prepare(Decision* d) {
   r->fault.recovering.store(d->stack, std::memory_order_release);
 }
 
+// Returns once the handler thread has published its tid: a fault after
+// tl_set_fault_mode(TL_FAULT_FORWARDED) returns is forwarded, never handled
+// directly because the handler had not been scheduled yet.
+static void wait_ready() {
+  while (__atomic_load_n(&g_ready, __ATOMIC_ACQUIRE) == 0) os::futex_wait(&g_ready, 0);
+}
+
 int forward_start() {
   if (g_started.exchange(true)) {
+    wait_ready();
     g_active.store(true, std::memory_order_release);
     return TL_OK;
   }
@@ -96,6 +107,7 @@ int forward_start() {
     g_started.store(false);
     return fail(TL_EAGAIN, "tl_set_fault_mode: could not start the fault handler thread: %s", strerror(e));
   }
+  wait_ready();
   g_active.store(true, std::memory_order_release);
   return TL_OK;
 }

@@ -18,6 +18,9 @@
 //   - The handler thread has no record and is never stopped; faults on it
 //     are handled directly. With every slot busy, a fault is handled directly
 //     too, so forwarding never blocks on a full table.
+//   - forward_start() returns only after the handler thread has published
+//     its tid, so every fault after it is forwarded (a fault that came before
+//     the handler was scheduled was once handled directly, uncounted).
 //   - ask() is async-signal-safe (atomics and futex system calls).
 #pragma once
 #include <cstdint>
@@ -26,7 +29,8 @@
 
 namespace tl::fault {
 
-// Start the handler thread (once); TL_OK or a status with the message set.
+// Start the handler thread (once) and wait until it can answer; TL_OK or a
+// status with the message set.
 int forward_start();
 bool forward_active();
 void forward_stop();  // back to direct handling; the thread stays, idle

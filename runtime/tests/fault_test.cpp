@@ -248,6 +248,19 @@ TEST(Fault, WriteBarrierMarksCardsAndCollectionRearms) {
   EXPECT_EQ(words[1], 5u);
 }
 
+// The handler thread must be answering when tl_set_fault_mode returns: the
+// very first fault after it, on the calling thread, is forwarded (it was
+// once handled directly when the handler thread had not been scheduled).
+TEST(Fault, FirstFaultAfterSwitchingIsForwarded) {
+  const uint64_t before = stats().forwarded;
+  ASSERT_EQ(tl_set_fault_mode(TL_FAULT_FORWARDED), TL_OK) << tl_last_error();
+  const int rc = tl_catch(overflow_value, nullptr);
+  const uint64_t after = stats().forwarded;
+  ASSERT_EQ(tl_set_fault_mode(TL_FAULT_DIRECT), TL_OK);
+  EXPECT_EQ(rc, TL_EOVERFLOW);
+  EXPECT_EQ(after, before + 1);
+}
+
 TEST(Fault, ForwardedModeRecoversOnTheHandlerThread) {
   ASSERT_EQ(tl_set_fault_mode(TL_FAULT_FORWARDED), TL_OK) << tl_last_error();
   const uint64_t before = stats().forwarded;
