@@ -58,3 +58,38 @@ TEST(MapsTally, AMalformedLineIsReportedNotGuessed) {
   EXPECT_EQ(t.count, 1);
   EXPECT_EQ(t.bytes, 0x10);
 }
+
+TEST(MapsTally, MallocArenaHeapsAreToldApartFromThreadMappings) {
+  // Two arena heaps (one partly grown, one grown in two steps), then a
+  // thread stack with its guard page, and a look-alike that does not fill
+  // its 64 MiB: only the exact shape is an arena heap.
+  std::istringstream in(
+      "7f9a70000000-7f9a70021000 rw-p 00000000 00:00 0\n"
+      "7f9a70021000-7f9a74000000 ---p 00000000 00:00 0\n"
+      "7f9a74000000-7f9a74100000 rw-p 00000000 00:00 0\n"
+      "7f9a74100000-7f9a74200000 ---p 00000000 00:00 0\n"
+      "7f9a74200000-7f9a78000000 ---p 00000000 00:00 0\n"
+      "7f9a80000000-7f9a80001000 ---p 00000000 00:00 0\n"
+      "7f9a80001000-7f9a80801000 rw-p 00000000 00:00 0\n"
+      "7f9a84000000-7f9a84021000 rw-p 00000000 00:00 0\n"
+      "7f9a84021000-7f9a87000000 ---p 00000000 00:00 0\n");
+  std::map<std::string, std::string> items;
+  auto t = tally_maps(in, {}, &items);
+  EXPECT_TRUE(t.ok);
+  EXPECT_EQ(t.arena_heaps, 2);
+  EXPECT_EQ(t.count, 4);
+  EXPECT_EQ(t.bytes, 0x1000 + 0x800000 + (0x87000000 - 0x84000000));
+  EXPECT_EQ(items.size(), 9u);
+  EXPECT_NE(items["7f9a74100000-7f9a74200000"].find("[malloc arena]"), std::string::npos);
+  EXPECT_EQ(items["7f9a80001000-7f9a80801000"].find("[malloc arena]"), std::string::npos);
+  EXPECT_EQ(items["7f9a84000000-7f9a84021000"].find("[malloc arena]"), std::string::npos);
+}
+
+TEST(MapsTally, AFileMappingOnABoundaryIsNotAnArena) {
+  std::istringstream in(
+      "7f9a70000000-7f9a70021000 rw-p 00000000 fe:00 9 /tmp/data\n"
+      "7f9a70021000-7f9a74000000 ---p 00000000 00:00 0\n");
+  auto t = tally_maps(in, {}, nullptr);
+  EXPECT_EQ(t.arena_heaps, 0);
+  EXPECT_EQ(t.count, 2);
+}

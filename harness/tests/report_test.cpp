@@ -98,7 +98,7 @@ TEST(ReportHtml, PlotsSpeakInUnitsAndSayWhy) {
   EXPECT_NE(html.find("class='threshold'"), std::string::npos); // the rule's threshold
   EXPECT_NE(html.find("leak threshold 4.00 KiB/cycle"), std::string::npos);
   // One sentence per plotted counter (fd_pipe never moved: listed, not plotted).
-  EXPECT_NE(html.find("but it rose in only 2 of 7 steps (a leak rises in at least 5)"), std::string::npos) << html;
+  EXPECT_NE(html.find("but it rose in only 2 of 7 steps and fell in 0 (a leak rises in at least 5 more than it falls)"), std::string::npos) << html;
   EXPECT_NE(html.find("LEAK: after warm-up it grew 1/cycle, at or above the 0.30/cycle threshold"),
             std::string::npos);
   EXPECT_NE(html.find("Not judged: resident memory"), std::string::npos);

@@ -33,14 +33,18 @@ LeakJudgement judge_series(const std::vector<double>& v, Unit unit, size_t warmu
   mean_y /= n;
   j.intercept = mean_y - j.slope * (n - 1) / 2;  // the fit passes through (mean x, mean y)
   for (size_t i = warmup + 1; i < v.size(); ++i, ++j.steps)
-    if (v[i] > v[i - 1]) ++j.rises;
+    if (v[i] > v[i - 1])
+      ++j.rises;
+    else if (v[i] < v[i - 1])
+      ++j.falls;
   // A leak grows in most cycles; a cache that reaches a new high-water
   // mark once (malloc arenas, slot chunks, a brk heap) is a step, not a
-  // slope. Bytes move with such marks more often than counts do.
+  // slope; a count that falls as often as it rises is wandering, not
+  // growing. Bytes move with such marks more often than counts do.
   j.rises_needed = unit == Unit::Bytes ? (j.steps * 2 + 2) / 3 : (j.steps + 1) / 2;
   j.first = v[warmup];
   j.last = v.back();
-  j.leaking = j.slope >= j.threshold && j.rises >= j.rises_needed && j.last > j.first;
+  j.leaking = j.slope >= j.threshold && j.rises >= j.falls + j.rises_needed && j.last > j.first;
   return j;
 }
 
@@ -89,6 +93,7 @@ nlohmann::json SeriesSet::leaks() const {
           bool old = a != base_items_.end() && a->second.count(key) && a->second.at(key) == label;
           if (old) continue;
           if (!kind.empty() && label.find(kind) == std::string::npos) continue;
+          if (label.find("[malloc arena]") != std::string::npos) continue;  // not in maps_count (maps_linux.h)
           if (leak["new"].size() >= 20) break;
           leak["new"].push_back(key + " -> " + label);
         }

@@ -5,9 +5,12 @@
 //     settle there. The verdict looks only at samples after them.
 //   - A counter leaks when, after warm-up, its least-squares slope per cycle
 //     reaches the unit's threshold (0.3 per cycle for counts, one page per
-//     cycle for bytes), it rose in at least half of the steps (two thirds
-//     for bytes; a single step of a lazily built pool is not a leak), and it
-//     ended higher than it started. Fewer than 4 post-warm-up samples give no verdict.
+//     cycle for bytes), it rose in at least half of the steps more often
+//     than it fell (rises − falls; two thirds for bytes), and it ended
+//     higher than it started. A single step of a lazily built pool is not a
+//     leak; nor is a count that wanders up and down by one and now and then
+//     jumps to a new high-water mark (mappings split and merged as a cache
+//     of guarded stacks is reopened and retired). Fewer than 4 post-warm-up samples give no verdict.
 //   - Evidence names what is new: items (fds, mappings, ports) present in
 //     the last sample but not in the first post-warm-up sample.
 #pragma once
@@ -63,8 +66,8 @@ struct LeakJudgement {
   double slope = 0;           // least-squares slope per cycle after warm-up
   double intercept = 0;       // the fit's value at the first post-warm-up cycle
   double threshold = 0;       // slope at which a leak starts (per cycle)
-  size_t rises = 0, steps = 0;
-  size_t rises_needed = 0;    // rises the rule asks for out of `steps`
+  size_t rises = 0, falls = 0, steps = 0;
+  size_t rises_needed = 0;    // rises − falls the rule asks for out of `steps`
   double first = 0, last = 0; // first post-warm-up sample and the last one
   bool leaking = false;
 };

@@ -6,7 +6,8 @@
 //     "fd N" -> target, so growth names the new fds; the directory fd this
 //     probe opens is excluded.
 //   - threads = entries of /proc/PID/task; maps_count/maps_bytes from
-//     /proc/PID/maps (maps_linux.h: the brk heap is not in the bytes);
+//     /proc/PID/maps (maps_linux.h: the brk heap is not in the bytes,
+//     malloc's arena heaps in neither, counted as arena_heaps);
 //     rss_bytes from statm; sig_pending = signals pending on the process
 //     (ShdPnd|SigPnd bits); sigq_user = SigQ (per user, so noise
 //     from other processes: sampled, not judged).
@@ -138,6 +139,9 @@ bool probe_sample(int pid, ProbeSample* out, std::string* err) {
 #endif
   out->counters.push_back({"maps_count", mt.count, Unit::Count, kJudgeMappings});
   out->counters.push_back({"maps_bytes", mt.bytes, Unit::Bytes, kJudgeMappings});
+  // Bounded by glibc (8 arenas per CPU, each grown in heaps as it fills):
+  // shown, not judged.
+  out->counters.push_back({"arena_heaps", mt.arena_heaps, Unit::Count, false});
 
   // RSS
   double rss = 0;

@@ -124,15 +124,17 @@ std::string explain(const LeakJudgement& j, bool judged, bool leaking, size_t wa
   const std::string grew = j.slope > 0 ? "grew " + per(j.slope) : "did not grow (slope " + per(j.slope) + ")";
   if (leaking)
     return fmt::format("LEAK: after warm-up it grew {}, at or above the {} threshold, rose in {} of {} steps "
-                       "(the rule needs {}) and ended higher ({}).",
-                       per(j.slope), per(j.threshold), j.rises, j.steps, j.rises_needed, change(j.first, j.last, bytes));
+                       "and fell in {} (the rule needs rises − falls ≥ {}) and ended higher ({}).",
+                       per(j.slope), per(j.threshold), j.rises, j.steps, j.falls, j.rises_needed,
+                       change(j.first, j.last, bytes));
   if (j.slope < j.threshold)
     return fmt::format("Pass: after warm-up it {}, below the leak threshold of {} ({}).", grew, per(j.threshold),
                        change(j.first, j.last, bytes));
-  if (j.rises < j.rises_needed)
-    return fmt::format("Pass: its slope {} reaches the {} threshold, but it rose in only {} of {} steps (a leak "
-                       "rises in at least {}): a step to a new high-water mark, not steady growth.",
-                       per(j.slope), per(j.threshold), j.rises, j.steps, j.rises_needed);
+  if (j.rises < j.falls + j.rises_needed)
+    return fmt::format("Pass: its slope {} reaches the {} threshold, but it rose in only {} of {} steps and fell "
+                       "in {} (a leak rises in at least {} more than it falls): a step to a new high-water mark, "
+                       "not steady growth.",
+                       per(j.slope), per(j.threshold), j.rises, j.steps, j.falls, j.rises_needed);
   if (j.last <= j.first)
     return fmt::format("Pass: its slope {} reaches the {} threshold, but it ended no higher than it started "
                        "({}).",
