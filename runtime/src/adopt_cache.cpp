@@ -1,5 +1,6 @@
 // adopt_cache.cpp — the cache of released adopted records (see header).
 #include "adopt_cache.h"
+#include "fork.h"
 #include "lock_rank.h"
 
 #include <pthread.h>
@@ -36,6 +37,8 @@ Record* pop() {
 }
 
 }  // namespace
+
+pthread_mutex_t* adopt_cache_mutex() { return &g_mu; }  // fork.cpp takes it around fork()
 
 void adopt_cache_configure(size_t cap) {
   if (cap == 0 || g_items) return;

@@ -45,6 +45,11 @@ bool death_watch_arm(DeathWatch* w);
 void death_watch_disarm(DeathWatch* w);
 // From any thread.
 Liveness death_watch_check(DeathWatch* w);
+// In a fork child, for every record: the mutex made anew (the C library
+// empties the child's robust list, so no mutex held in the parent is
+// watched there, and a vanished owner's would never be released); the
+// forking thread's own watch, if armed, is armed again on it.
+void death_watch_after_fork(DeathWatch* w, bool survivor);
 // Whether this process gets the kernel's notice at all (not on Apple, nor
 // under qemu-user, which does not implement robust futex lists).
 bool death_watch_supported();

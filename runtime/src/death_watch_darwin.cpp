@@ -11,5 +11,6 @@ bool death_watch_arm(DeathWatch*) { return false; }
 void death_watch_disarm(DeathWatch*) {}
 Liveness death_watch_check(DeathWatch*) { return Liveness::Unknown; }
 bool death_watch_supported() { return false; }
+void death_watch_after_fork(DeathWatch* w, bool) { pthread_mutex_init(&w->mu, nullptr); }
 
 }  // namespace tl

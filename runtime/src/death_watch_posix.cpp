@@ -25,15 +25,27 @@ bool kernel_walks_robust_lists() {
 }
 }  // namespace
 
-DeathWatch::DeathWatch() {
+namespace {
+// Off (a plain mutex) where the kernel keeps no robust list (qemu-user),
+// or the C library refuses robust mutexes.
+bool init_watch_mutex(pthread_mutex_t* mu) {
   pthread_mutexattr_t a;
   pthread_mutexattr_init(&a);
   pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-  // Off (a plain mutex) where the kernel keeps no robust list (qemu-user),
-  // or the C library refuses robust mutexes.
-  robust = kernel_walks_robust_lists() && pthread_mutex_init(&mu, &a) == 0;
-  if (!robust) pthread_mutex_init(&mu, nullptr);
+  const bool robust = kernel_walks_robust_lists() && pthread_mutex_init(mu, &a) == 0;
+  if (!robust) pthread_mutex_init(mu, nullptr);
   pthread_mutexattr_destroy(&a);
+  return robust;
+}
+}  // namespace
+
+DeathWatch::DeathWatch() { robust = init_watch_mutex(&mu); }
+
+void death_watch_after_fork(DeathWatch* w, bool survivor) {
+  const bool was_armed = w->armed;
+  w->robust = init_watch_mutex(&w->mu);
+  w->armed = false;
+  if (survivor && was_armed) death_watch_arm(w);
 }
 
 bool death_watch_supported() {

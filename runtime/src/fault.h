@@ -58,4 +58,9 @@ bool altstacks_enabled();
 // Reset the fault fields of a record about to be reused.
 void fault_record_reset(Record* r);
 
+// In a fork child, for a record whose thread did not survive: its
+// altstack mapping unmapped (nothing runs on it now), its fault state reset.
+// The detach hooks do not run: they act on the calling thread.
+void forget_after_fork(Record* r);
+
 }  // namespace tl::fault

@@ -77,6 +77,18 @@ void fault_record_reset(Record* r) {
   f.redeliver_suspend = false;
 }
 
+void forget_after_fork(Record* r) {
+  FaultState& f = r->fault;
+  if (f.alt_kept) g_altstacks_kept.fetch_sub(1, std::memory_order_relaxed);
+  if (f.alt_map) {
+    os::unmap(f.alt_map, f.alt_map_bytes);
+    ledger().altstacks.fetch_sub(1, std::memory_order_relaxed);
+    f.alt_map = nullptr;
+    f.alt_map_bytes = 0;
+  }
+  fault_record_reset(r);
+}
+
 int thread_attach(Record* r) {
   FaultState& f = r->fault;
   fault_record_reset(r);

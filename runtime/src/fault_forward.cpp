@@ -116,6 +116,16 @@ bool forward_active() { return g_active.load(std::memory_order_acquire); }
 
 void forward_stop() { g_active.store(false, std::memory_order_release); }
 
+bool forward_after_fork() {
+  const bool was = g_active.exchange(false, std::memory_order_acq_rel);
+  g_started.store(false, std::memory_order_release);
+  g_handler_tid.store(0, std::memory_order_release);
+  __atomic_store_n(&g_ready, 0u, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_posted, 0u, __ATOMIC_RELEASE);
+  for (Request& q : g_req) __atomic_store_n(&q.state, kFree, __ATOMIC_RELEASE);
+  return was;
+}
+
 bool forward_ask(int64_t tid, uintptr_t addr, Decision* d) {
   if (!forward_active()) return false;
   const int64_t handler = g_handler_tid.load(std::memory_order_acquire);

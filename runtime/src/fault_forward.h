@@ -34,6 +34,10 @@ namespace tl::fault {
 int forward_start();
 bool forward_active();
 void forward_stop();  // back to direct handling; the thread stays, idle
+// In a fork child, where the handler thread does not exist: back to direct
+// handling, every slot free, and the next forward_start makes a new handler
+// thread. Returns whether forwarding was on.
+bool forward_after_fork();
 // From the faulting thread's handler: true with *d when the handler thread
 // answered. [signal path]
 bool forward_ask(int64_t tid, uintptr_t addr, Decision* d);

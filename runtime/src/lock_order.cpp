@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "blocking.h"
+#include "fork.h"
 #include "lock.h"
 #include "lock_rank.h"
 #include "status.h"
@@ -149,6 +150,8 @@ bool walk(Record* r, tl_lock* l, bool add) {
 }  // namespace
 
 namespace tl {
+
+pthread_mutex_t* lock_order_mutex() { return &g_mu; }  // fork.cpp takes it around fork()
 int order_refuses(Record* r, tl_lock* l) {
   bool closed;
   {

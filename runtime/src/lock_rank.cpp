@@ -52,6 +52,8 @@ void rank_taken(Rank r, const char* name) {
   ++h.n;
 }
 
+void rank_reset_after_fork() { t_held.n = 0; }
+
 void rank_dropped(Rank r) {
   Held& h = t_held;
   if (h.n == 0) return;

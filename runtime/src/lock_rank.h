@@ -24,9 +24,13 @@ enum class Rank : unsigned char { Lifecycle = 1, Registry = 2, Heap = 3, Roots =
 #if TL_INJECTION_COMPILED
 void rank_taken(Rank r, const char* name);
 void rank_dropped(Rank r);
+// In a fork child: the locks the forking thread held are re-initialised
+// unlocked, so it holds none.
+void rank_reset_after_fork();
 #else
 inline void rank_taken(Rank, const char*) {}
 inline void rank_dropped(Rank) {}
+inline void rank_reset_after_fork() {}
 #endif
 
 // A pthread mutex taken and released with its rank checked.

@@ -15,6 +15,9 @@
 //   - closed never goes back to false; close bumps both words and wakes
 //     everyone. Receives drain what is left before they report TL_ECLOSED.
 //   - free refuses while any thread sleeps on the box.
+//   - Every box is on one list (its own leaf lock), so the fork handlers
+//     find them all: taken around fork(), re-initialised in the child with
+//     the sleepers that did not survive uncounted (fork.h).
 #include <pthread.h>
 #include <time.h>
 
@@ -23,6 +26,7 @@
 #include <new>
 
 #include "blocking.h"
+#include "fork.h"
 #include "current.h"
 #include "inject.h"
 #include "kill.h"
@@ -40,12 +44,35 @@ struct tl_mailbox {
   uint32_t not_full = 0, not_empty = 0;  // sequence words sleepers wait on
   unsigned send_sleepers = 0, recv_sleepers = 0;
   char name[TL_NAME_MAX] = {};
+  tl_mailbox* prev_box = nullptr;  // on the list of every box [g_boxes_mu]
+  tl_mailbox* next_box = nullptr;
 };
 
 using namespace tl;
 
 namespace {
 constexpr unsigned kWaitSliceUs = 20000;
+
+// Every box, for fork.cpp: the list lock is a leaf lock of its own (never
+// held with a box's lock, except by the fork handlers).
+pthread_mutex_t g_boxes_mu = PTHREAD_MUTEX_INITIALIZER;
+tl_mailbox* g_boxes = nullptr;
+
+void link_box(tl_mailbox* b) {
+  NoStopScope no_stop;
+  lock_ranked(&g_boxes_mu, Rank::Leaf, "mailbox list");
+  b->next_box = g_boxes;
+  if (g_boxes) g_boxes->prev_box = b;
+  g_boxes = b;
+  unlock_ranked(&g_boxes_mu, Rank::Leaf);
+}
+void unlink_box(tl_mailbox* b) {
+  NoStopScope no_stop;
+  lock_ranked(&g_boxes_mu, Rank::Leaf, "mailbox list");
+  (b->prev_box ? b->prev_box->next_box : g_boxes) = b->next_box;
+  if (b->next_box) b->next_box->prev_box = b->prev_box;
+  unlock_ranked(&g_boxes_mu, Rank::Leaf);
+}
 
 uint64_t now_us() {
   struct timespec ts;
@@ -168,6 +195,7 @@ extern "C" int tl_mailbox_new(size_t capacity, const char* name, tl_mailbox** ou
   b->ring = ring;
   b->capacity = capacity;
   std::snprintf(b->name, sizeof b->name, "%s", name ? name : "mailbox");
+  link_box(b);
   *out = b;
   return TL_OK;
 }
@@ -205,7 +233,29 @@ extern "C" int tl_mailbox_free(tl_mailbox* b) {
     unlock(b);
   }
   if (sleepers) return fail(TL_ESTATE, "tl_mailbox_free: %u thread(s) still wait on mailbox %s", sleepers, b->name);
+  unlink_box(b);
   std::free(b->ring);
   delete b;
   return TL_OK;
+}
+
+// Fork (fork.h): the list lock, then every box's lock, in list order.
+void tl::mailboxes_fork_lock() {
+  pthread_mutex_lock(&g_boxes_mu);
+  for (tl_mailbox* b = g_boxes; b; b = b->next_box) pthread_mutex_lock(&b->mu);
+}
+void tl::mailboxes_fork_unlock() {
+  for (tl_mailbox* b = g_boxes; b; b = b->next_box) pthread_mutex_unlock(&b->mu);
+  pthread_mutex_unlock(&g_boxes_mu);
+}
+unsigned tl::mailboxes_fork_child() {
+  pthread_mutex_init(&g_boxes_mu, nullptr);
+  unsigned reset = 0;
+  for (tl_mailbox* b = g_boxes; b; b = b->next_box) {
+    pthread_mutex_init(&b->mu, nullptr);
+    // The forking thread sleeps on no box: every sleeper counted is gone.
+    if (b->send_sleepers + b->recv_sleepers) ++reset;
+    b->send_sleepers = b->recv_sleepers = 0;
+  }
+  return reset;
 }

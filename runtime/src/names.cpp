@@ -14,6 +14,7 @@
 #include <string>
 
 #include "blocking.h"
+#include "fork.h"
 #include "lock_rank.h"
 #include "status.h"
 
@@ -32,6 +33,8 @@ int check(int kind, const char* name, const char* what) {
   return TL_OK;
 }
 }  // namespace
+
+pthread_mutex_t* tl::names_mutex() { return &g_mu; }  // fork.cpp takes it around fork()
 
 extern "C" int tl_name_register(int kind, const char* name, uintptr_t object) {
   if (int rc = check(kind, name, "tl_name_register")) return rc;

@@ -79,8 +79,11 @@ class Registry {
   // Check links, magic, states and count; returns violations written.
   int check_locked(tl_violation* out, size_t cap, int found);
 
-  // After fork: the child re-initialises the lock (the parent's holder is
-  // gone) — see fork handling.
+  // Fork (fork.h): the graveyard's leaf lock, for the prepare handler;
+  // in the child, both locks re-initialised unlocked, the forking thread's
+  // re-entrant hold forgotten, and the walkers of vanished threads
+  // uncounted.
+  pthread_mutex_t* graveyard_mutex() { return &grave_mu_; }
   void reinit_lock_after_fork();
 
   Record* head_locked() { return head_.load(std::memory_order_relaxed); }

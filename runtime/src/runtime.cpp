@@ -7,6 +7,7 @@
 #include "race_point.h"
 #include "current.h"
 #include "fault.h"
+#include "fork.h"
 #include "globals.h"
 #include "inject.h"
 #include "ledger.h"
@@ -109,6 +110,7 @@ extern "C" int tl_init(const tl_config* user) {
   rt().cfg = cfg;
   rt().initial = r;
   rt().allow_adoption.store(cfg.allow_adoption != 0);
+  forking::install();  // the pthread_atfork handlers (fork.h)
   rt().initialized.store(true, std::memory_order_release);
   return TL_OK;
 }

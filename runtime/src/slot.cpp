@@ -1,5 +1,6 @@
 // slot.cpp — chunks, the slot cache, and address-to-slot lookup.
 #include "slot.h"
+#include "fork.h"
 #include "lock_rank.h"
 
 #include <errno.h>
@@ -120,6 +121,8 @@ void slots_configure(size_t slot_bytes, size_t cache_cap, size_t value_bytes, si
 }
 
 size_t slot_bytes() { return g_slot_bytes; }
+
+pthread_mutex_t* slot_cache_mutex() { return &g_mu; }  // fork.cpp takes it around fork()
 
 Slot* slot_acquire() {
   NoStopScope no_stop;  // never stopped holding g_mu

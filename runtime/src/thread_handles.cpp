@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "current.h"
+#include "fork.h"
 #include "globals.h"
 #include "inject.h"
 #include "ledger.h"
@@ -27,6 +28,8 @@ std::atomic<uint64_t> g_period_ns{0};
 pthread_mutex_t g_tick_mu = PTHREAD_MUTEX_INITIALIZER;  // one tl_set_cpu_tick at a time
 bool g_handler_installed = false;                       // under g_tick_mu
 }  // namespace
+
+pthread_mutex_t* tick_mutex() { return &g_tick_mu; }  // fork.cpp takes it around fork()
 
 void handles_init() {
   const char* why = nullptr;
@@ -77,6 +80,16 @@ void handles_release(Record* r) {
     return;
   }
   handles_os::destroy(&h);
+  ledger().thread_handles.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void handles_after_fork(Record* r, bool survivor) {
+  ThreadHandles& h = r->handles;
+  if (!h.live) return;
+  h.timer = 0;
+  h.port = 0;
+  if (survivor && handles_os::create(&h, g_period_ns.load(std::memory_order_acquire)) == 0) return;
+  h.live = false;
   ledger().thread_handles.fetch_sub(1, std::memory_order_relaxed);
 }
 

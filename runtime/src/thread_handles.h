@@ -56,6 +56,11 @@ void handles_init();
 int handles_acquire(Record* r);
 // Release r's handles if it holds them (idempotent). Registry lock held.
 void handles_release(Record* r);
+// In a fork child (fork.h), where no per-thread handle survives (POSIX
+// timers and Mach ports are not inherited): a vanished thread's handle is
+// forgotten, uncounted, never destroyed (its id may name a handle made
+// later); the forking thread's is made anew, or forgotten if that fails.
+void handles_after_fork(Record* r, bool survivor);
 // What the platform's per-thread handle is, for messages.
 const char* handles_what();
 

@@ -183,6 +183,36 @@ void lifecycle_leave() {
   rank_dropped(Rank::Lifecycle);
 }
 
+namespace {
+// The exclusive side, taken by a stopper or the fork prepare handler. A
+// MANAGED caller waits as BLOCKED: a concurrent stopper may stop it by
+// state (hybrid) or signal (preemptive) meanwhile.
+void take_lifecycle_exclusive(Record* self) {
+  const bool was_managed = self && self->current_state() == State::Managed;
+  if (was_managed) {
+    save_own_context(self);
+    self->move(State::Managed, State::Blocked);
+  }
+  rank_taken(Rank::Lifecycle, "lifecycle");
+  pthread_rwlock_wrlock(&g_lifecycle);
+  if (was_managed) self->move(State::Blocked, State::Managed);
+}
+}  // namespace
+
+void fork_lock() { take_lifecycle_exclusive(current_record()); }
+void fork_unlock() {
+  pthread_rwlock_unlock(&g_lifecycle);
+  rank_dropped(Rank::Lifecycle);
+}
+void fork_child() {
+  os::rwlock_init_writer_preferred(&g_lifecycle);
+  g_stopper.store(nullptr, std::memory_order_release);
+  g_depth = 0;
+  g_resume_gen.store(g_stop_gen.load(std::memory_order_acquire), std::memory_order_seq_cst);
+  __atomic_store_n(&g_resume_word, 0u, __ATOMIC_SEQ_CST);
+  g_sent.store(0, std::memory_order_relaxed);
+}
+
 void end_stop_of_exiting(Record* r) {
   if (!r || g_stopper.load(std::memory_order_acquire) != r) return;
   restart(stop_gen());
@@ -279,16 +309,7 @@ int suspend_others() {
   // a stop would otherwise wait for an answer from a thread that is gone,
   // and the collector would scan a stack that may be unmapped.
   reap_vanished();
-  // Wait for the world as a blocked thread: a concurrent stopper may stop
-  // us by state (hybrid) or signal (preemptive) meanwhile.
-  const bool was_managed = self->current_state() == State::Managed;
-  if (was_managed) {
-    save_own_context(self);
-    self->move(State::Managed, State::Blocked);
-  }
-  rank_taken(Rank::Lifecycle, "lifecycle");
-  pthread_rwlock_wrlock(&g_lifecycle);
-  if (was_managed) self->move(State::Blocked, State::Managed);
+  take_lifecycle_exclusive(self);
   registry().lock();
   const uint64_t gen = g_stop_gen.fetch_add(1, std::memory_order_acq_rel) + 1;
   g_stopper.store(self, std::memory_order_release);

@@ -52,6 +52,16 @@ void init(int policy, unsigned timeout_ms, unsigned resend_ms, unsigned grace_us
 void lifecycle_enter();
 void lifecycle_leave();
 
+// Fork (fork.h). The exclusive side for the prepare handler: waits, as
+// BLOCKED if the caller is MANAGED, for a stop in progress to end, and then
+// no stop begins until fork_unlock (parent) or fork_child (child).
+void fork_lock();
+void fork_unlock();
+// In the child: the lifecycle lock re-initialised, no stopper (a stop the
+// forking thread held ends with it: the threads it stopped are gone), every
+// generation answered.
+void fork_child();
+
 int set_policy(int policy);
 // r is exiting: if it holds the world stopped, restart the world (every
 // nesting level) so the threads it stopped are not left waiting.

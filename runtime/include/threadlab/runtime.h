@@ -566,6 +566,48 @@ int tl_set_cpu_tick(unsigned period_us);
 /* CPU-time ticks the calling thread received (0 without a record). */
 uint64_t tl_thread_cpu_ticks(void);
 
+/* ---- fork ------------------------------------------------------------ */
+/* The runtime survives fork() (pthread_atfork handlers registered by
+ * tl_init; docs/architecture.md, "Fork"). Before the fork every runtime-
+ * internal lock is taken (a stop-the-world in progress ends first); in the
+ * child, where only the forking thread runs, the records of every other
+ * thread are released, the runtime locks they held are taken over (left
+ * free and abandoned: the next taker gets TL_EOWNERDEAD) and listed below,
+ * mailbox sleepers that vanished are uncounted, forwarded fault handling
+ * falls back to direct, and the forking thread's record is re-keyed by its
+ * new kernel ids. Spawn, adoption, collection and stop-the-world then work
+ * in the child. A raw fork() is handled the same way; tl_fork also refuses
+ * the thread that holds the world stopped. */
+#define TL_FORK_LOCKS_MAX 32
+typedef struct tl_fork_lock {
+  uintptr_t lock;     /* the tl_lock's address */
+  tl_thread_id owner; /* the vanished thread that held it */
+  const char *name;   /* its name (as given to tl_lock_init), or NULL */
+} tl_fork_lock;
+typedef struct tl_fork_info {
+  int in_child;               /* 1 in a process made by a fork after tl_init */
+  int by_stopper;             /* the fork was made by the thread holding the world stopped */
+  tl_thread_id survivor;      /* the forking thread's record (0: it had none) */
+  uint64_t forks;             /* forks this process made after tl_init (prepared) */
+  unsigned records_dropped;   /* records of threads that did not survive */
+  unsigned locks_taken_over;  /* runtime locks those threads held */
+  unsigned mailboxes_reset;   /* mailboxes whose sleepers did not survive */
+  unsigned scopes_closed;     /* without-GC scopes those threads had open */
+  int forwarding_stopped;     /* forwarded fault handling was on; now direct */
+  size_t nlocks;              /* entries in locks (at most TL_FORK_LOCKS_MAX) */
+  tl_fork_lock locks[TL_FORK_LOCKS_MAX];
+} tl_fork_info;
+/* fork() with the runtime's checks: TL_EDEADLK for the thread holding the
+ * world stopped, TL_EAGAIN (errno in the message) when fork fails. *pid is
+ * 0 in the child and the child's pid in the parent. */
+int tl_fork(int *pid);
+/* tl_fork's check without the fork, for a caller about to call fork():
+ * TL_OK, or TL_EDEADLK for the thread holding the world stopped. */
+int tl_fork_check(void);
+/* What the last fork did to this process: in a child, what it found and
+ * took over (above); in a parent, in_child 0 and the count of forks. */
+int tl_fork_report(tl_fork_info *out);
+
 /* ---- fatal errors --------------------------------------------------- */
 /* Report a fatal runtime error and abort. Never needs a record, never
  * allocates, and a second fatal error (on any thread) while one is being

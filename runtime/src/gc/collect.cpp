@@ -30,6 +30,7 @@
 #include "lock_rank.h"
 #include "../blocking.h"
 #include "../current.h"
+#include "../fork.h"
 #include "../globals.h"
 #include "../inject.h"
 #include "../os.h"
@@ -267,6 +268,8 @@ int remove_root(void** slot) {
 }
 
 }  // namespace tl::gc
+
+pthread_mutex_t* tl::roots_mutex() { return &gc::g_roots_mu; }  // fork.cpp takes it around fork()
 
 using namespace tl;
 
