@@ -18,9 +18,17 @@
 #include "fork.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <new>
+#include <string>
 #include <vector>
 
 #include "current.h"
@@ -192,6 +200,7 @@ void child() {
   if (self && self->magic != kRecordMagic) self = nullptr;  // released already (a late destructor forked)
   g_report.survivor = self ? self->id : 0;
   g_report.forwarding_stopped = fault::forward_after_fork() ? 1 : 0;
+  gc::collect_after_fork();
   if (self) rekey(self);
   // DEFECT child_keeps_vanished_records: the records of threads that did
   // not survive stay registered, as if those threads were only slow to
@@ -246,6 +255,149 @@ extern "C" int tl_fork(int* pid) {
   const pid_t p = fork();
   if (p < 0) return fail(TL_EAGAIN, "tl_fork: fork: %s", strerror(errno));
   *pid = static_cast<int>(p);
+  return TL_OK;
+}
+
+namespace {
+
+// One fork-to-dump, shared by the caller and the interrupt that forks on
+// the initial thread; the last of the two to let go deletes it (the
+// interrupt may run after the caller gave up waiting for it).
+struct SaveJob {
+  std::string path;
+  int pipe_rd = -1, pipe_wr = -1;
+  std::atomic<int> refs{2};
+  std::atomic<int> claim{0};  // 0 pending, 1 the interrupt forks, 2 the caller gave up
+  uint32_t forked = 0;  // futex word: 1 once pid is set
+  int pid = -1;
+  int fork_errno = 0;
+  void unref() {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+// In the child: single-threaded by construction. Report the outcome
+// through the pipe (the runtime's message on failure) and leave.
+[[noreturn]] void save_in_child(SaveJob* job) {
+  const int rc = tl_save_image(job->path.c_str());
+  if (rc != TL_OK) {
+    const char* why = tl_last_error();
+    const ssize_t n = write(job->pipe_wr, why, strlen(why));
+    (void)n;
+  }
+  _exit(rc == TL_OK ? 0 : 1);
+}
+
+void fork_for_job(void* p) {
+  auto* job = static_cast<SaveJob*>(p);
+  int pending = 0;
+  if (job->claim.compare_exchange_strong(pending, 1, std::memory_order_acq_rel)) {
+    const pid_t pid = fork();
+    if (pid == 0) save_in_child(job);
+    job->fork_errno = pid < 0 ? errno : 0;
+    job->pid = static_cast<int>(pid);
+  }
+  __atomic_store_n(&job->forked, 1u, __ATOMIC_RELEASE);
+  os::futex_wake(&job->forked, 1);
+  job->unref();
+}
+
+uint64_t now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000u + static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
+}
+
+}  // namespace
+
+extern "C" int tl_fork_and_save(const char* path, unsigned timeout_ms, int* status) {
+  TL_REQUIRE_INIT();
+  if (status) *status = -1;
+  if (!path || !*path) return fail(TL_EINVAL, "tl_fork_and_save: path is %s", path ? "empty" : "NULL");
+  if (int rc = tl_fork_check(); rc != TL_OK) return rc;
+  if (timeout_ms == 0) timeout_ms = 30000;
+  const uint64_t deadline = now_ms() + timeout_ms;
+  auto* job = new (std::nothrow) SaveJob();
+  if (!job) return fail(TL_ENOMEM, "tl_fork_and_save: no memory");
+  job->path = path;
+  int fds[2];
+  if (pipe(fds) != 0) {
+    const int e = errno;
+    delete job;
+    return fail(TL_EAGAIN, "tl_fork_and_save: pipe: %s", strerror(e));
+  }
+  fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  job->pipe_rd = fds[0];
+  job->pipe_wr = fds[1];
+  // The seed's recipe: fork on the initial thread, at its next safe point.
+  Record* initial = rt().initial;
+  Record* self = current_record();
+  const bool here = !initial || initial == self || initial->current_state() == State::Dead;
+  if (here) {
+    fork_for_job(job);  // drops the interrupt's reference
+  } else if (tl_interrupt(initial->id, fork_for_job, job) != TL_OK) {
+    job->unref();  // the interrupt's reference: it will never run
+    fork_for_job(job);
+  }
+  // Wait for the fork (the interrupt runs when the initial thread polls).
+  for (;;) {
+    if (__atomic_load_n(&job->forked, __ATOMIC_ACQUIRE)) break;
+    const uint64_t t = now_ms();
+    int pending = 0;
+    if (t >= deadline && job->claim.compare_exchange_strong(pending, 2, std::memory_order_acq_rel)) {
+      close(fds[0]);
+      close(fds[1]);
+      job->pipe_rd = job->pipe_wr = -1;
+      job->unref();
+      return fail(TL_ETIMEDOUT,
+                  "tl_fork_and_save: the initial thread (%llu) reached no safe point in %u ms; nothing was forked",
+                  static_cast<unsigned long long>(initial ? initial->id : 0), timeout_ms);
+    }
+    const uint64_t wait_ms = t < deadline ? std::min<uint64_t>(deadline - t, 20) : 20;  // past it: the fork is under way
+    os::futex_wait_for(&job->forked, 0, static_cast<unsigned>(wait_ms * 1000));
+  }
+  close(fds[1]);
+  const int pid = job->pid;
+  const int fork_errno = job->fork_errno;
+  job->unref();
+  if (pid < 0) {
+    close(fds[0]);
+    return fail(TL_EAGAIN, "tl_fork_and_save: fork: %s", strerror(fork_errno));
+  }
+  // The child's message, then EOF when it exits (or the deadline).
+  char why[512];
+  size_t got = 0;
+  bool eof = false;
+  while (!eof) {
+    const uint64_t t = now_ms();
+    if (t >= deadline) break;
+    pollfd p{fds[0], POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(std::min<uint64_t>(deadline - t, 100))) <= 0) continue;
+    const ssize_t n = read(fds[0], why + got, sizeof why - 1 - got);
+    if (n > 0)
+      got += static_cast<size_t>(n);
+    else if (n == 0 || errno != EINTR)
+      eof = true;
+  }
+  close(fds[0]);
+  why[got] = 0;
+  int ws = 0;
+  if (!eof && waitpid(pid, &ws, WNOHANG) != pid) {
+    char threads[1024];
+    os::describe_threads(pid, threads, sizeof threads);
+    kill(pid, SIGKILL);
+    waitpid(pid, &ws, 0);
+    if (status) *status = 128 + SIGKILL;
+    return fail(TL_ETIMEDOUT, "tl_fork_and_save: the child (pid %d) still ran after %u ms and was killed; its threads: %s",
+                pid, timeout_ms, threads[0] ? threads : "(not shown on this system)");
+  }
+  if (eof) waitpid(pid, &ws, 0);
+  const int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  if (status) *status = code;
+  if (code != 0)
+    return fail(TL_ESTATE, "tl_fork_and_save: the child (pid %d) exited %d: %s", pid, code,
+                got ? why : "(no message)");
   return TL_OK;
 }
 

@@ -7,7 +7,8 @@
 //     increasing rank, and holds at most one leaf lock, taking nothing
 //     under it. The order is the one docs/architecture.md ("Lock order")
 //     gives: lifecycle < registry < heap < roots < leaf (slot cache,
-//     adoption cache, graveyard).
+//     adoption cache, graveyard). The fork prepare handler (fork.cpp) is
+//     the one holder of several leaf locks: it takes them all as one entry.
 //   - A violation is fatal at once, naming both locks, on the path that
 //     took them: it does not wait for the deadlock a second thread would
 //     need to make of it.

@@ -38,6 +38,10 @@ void unmap(void* addr, size_t bytes);
 int64_t kernel_tid();
 // Mach thread port of a thread (Apple); 0 elsewhere.
 uint32_t mach_thread_port(pthread_t t);
+// Every thread of process pid, one short line each (tid, state, what it
+// sleeps in), into buf (NUL-terminated, cut at cap); for a reported hang.
+// Empty where the system does not show another process's threads.
+void describe_threads(int pid, char* buf, size_t cap);
 
 struct Bounds {
   uintptr_t lo = 0;

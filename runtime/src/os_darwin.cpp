@@ -77,4 +77,9 @@ size_t min_signal_stack() { return MINSIGSTKSZ; }
 
 bool failed_signal_delivery(const siginfo_t*) { return false; }
 
+// Another task's threads need its task port (task_for_pid): not shown.
+void describe_threads(int, char* buf, size_t cap) {
+  if (cap) buf[0] = 0;
+}
+
 }  // namespace tl::os

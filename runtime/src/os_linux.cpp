@@ -4,7 +4,11 @@
 // SIGNAL PATH: this file holds code that runs in signal handlers; nothing
 // in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
 // its object file for allocator and lock symbols).
+#include <dirent.h>
 #include <linux/futex.h>
+#include <string.h>
+
+#include <cstdio>
 #include <pthread.h>
 #include <time.h>
 #include <ucontext.h>
@@ -101,5 +105,38 @@ size_t min_signal_stack() {
 }
 
 bool failed_signal_delivery(const siginfo_t* si) { return si->si_code == SI_KERNEL && si->si_addr == nullptr; }
+
+void describe_threads(int pid, char* buf, size_t cap) {
+  if (!cap) return;
+  buf[0] = 0;
+  char dir[64];
+  std::snprintf(dir, sizeof dir, "/proc/%d/task", pid);
+  DIR* d = opendir(dir);
+  if (!d) return;
+  size_t used = 0;
+  auto first_line = [](const char* path, char* out, size_t n) {
+    out[0] = 0;
+    if (FILE* f = std::fopen(path, "re")) {
+      if (!std::fgets(out, static_cast<int>(n), f)) out[0] = 0;
+      std::fclose(f);
+    }
+    out[strcspn(out, "\n")] = 0;
+  };
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    char path[128], stat[256], wchan[64];
+    std::snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
+    first_line(path, stat, sizeof stat);
+    std::snprintf(path, sizeof path, "%s/%s/wchan", dir, e->d_name);
+    first_line(path, wchan, sizeof wchan);
+    const char* close = strrchr(stat, ')');
+    const char state = close && close[1] && close[2] ? close[2] : '?';
+    const int n = std::snprintf(buf + used, cap - used, "%stid %s %c in %s", used ? "; " : "", e->d_name, state,
+                                wchan[0] ? wchan : "?");
+    if (n < 0 || static_cast<size_t>(n) >= cap - used) break;
+    used += static_cast<size_t>(n);
+  }
+  closedir(d);
+}
 
 }  // namespace tl::os

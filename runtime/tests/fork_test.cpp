@@ -15,7 +15,11 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -365,6 +369,195 @@ TEST(Fork, DuringAStopWaitsForItsEnd) {
   ASSERT_EQ(tl_join(stopper), TL_OK);
   EXPECT_EQ(status, 0);
   EXPECT_EQ(seen, 3);
+}
+
+// ---- heap images (gc/image.cpp) and fork-to-dump (tl_fork_and_save) ----
+
+std::string temp_path(const char* what) {
+  const char* dir = std::getenv("TMPDIR");
+  return std::string(dir && *dir ? dir : "/tmp") + "/fork_test-" + what + "-" + std::to_string(getpid()) + ".img";
+}
+
+std::vector<char> slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+void spit(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST(Image, RefusedWhileOtherThreadsRun) {
+  tltest::Workers w(tltest::Mode::ManagedPolling, 2);
+  w.wait_running();
+  const std::string path = temp_path("refused");
+  EXPECT_EQ(tl_save_image(path.c_str()), TL_ESTATE);
+  EXPECT_NE(std::string(tl_last_error()).find("not single-threaded"), std::string::npos) << tl_last_error();
+  EXPECT_NE(access(path.c_str(), F_OK), 0) << "an image was written";
+  EXPECT_EQ(tl_save_image(nullptr), TL_EINVAL);
+}
+
+// In a fork child: objects of known content and a root, saved; every block
+// in the file equals the heap's memory byte for byte, every root its slot.
+TEST(Image, RoundTripIsByteForByte) {
+  tltest::Workers w(tltest::Mode::ManagedPolling, kThreads);  // the parent is busy
+  w.wait_running();
+  const std::string path = temp_path("roundtrip");
+  static void* root = nullptr;
+  const int status = fork_and_check([&path] {
+    std::vector<unsigned char*> objs;
+    for (int i = 0; i < 500; ++i) {
+      auto* o = static_cast<unsigned char*>(tl_gc_alloc(16u << (i % 6)));
+      CHILD_CHECK(60, o != nullptr);
+      for (size_t k = 0; k < (16u << (i % 6)); ++k) o[k] = static_cast<unsigned char>(i * 31 + k);
+      objs.push_back(o);
+    }
+    root = objs[7];
+    CHILD_CHECK(61, tl_gc_add_root(&root) == TL_OK);
+    CHILD_CHECK(62, tl_save_image(path.c_str()) == TL_OK);
+    tl_image_header h{};
+    CHILD_CHECK(63, tl_image_check(path.c_str(), &h) == TL_OK);
+    CHILD_CHECK(64, h.blocks > 0 && h.roots >= 1);
+    const std::vector<char> file = slurp(path);
+    CHILD_CHECK(65, file.size() == sizeof h + h.payload_bytes);
+    size_t at = sizeof h;
+    size_t objects_seen = 0;
+    for (uint64_t b = 0; b < h.blocks; ++b) {
+      uint64_t addr = 0;
+      std::memcpy(&addr, file.data() + at, 8);
+      at += 8;
+      CHILD_CHECK(66, std::memcmp(file.data() + at, reinterpret_cast<const void*>(addr), TL_IMAGE_BLOCK_BYTES) == 0);
+      for (unsigned char* o : objs)
+        if (reinterpret_cast<uintptr_t>(o) >= addr && reinterpret_cast<uintptr_t>(o) < addr + TL_IMAGE_BLOCK_BYTES)
+          ++objects_seen;
+      at += TL_IMAGE_BLOCK_BYTES;
+    }
+    CHILD_CHECK(67, objects_seen == objs.size());
+    bool root_found = false;
+    for (uint64_t r = 0; r < h.roots; ++r, at += 16) {
+      uint64_t words[2];
+      std::memcpy(words, file.data() + at, 16);
+      root_found |= words[0] == reinterpret_cast<uint64_t>(&root) && words[1] == reinterpret_cast<uint64_t>(objs[7]);
+    }
+    CHILD_CHECK(68, root_found);
+    return 0;
+  });
+  EXPECT_EQ(status, 0);
+  // The image checks in this process too (a different heap: only the file).
+  tl_image_header h{};
+  EXPECT_EQ(tl_image_check(path.c_str(), &h), TL_OK) << tl_last_error();
+  // A flipped byte, a short file, a wrong version, a stranger's file.
+  std::vector<char> bytes = slurp(path);
+  ASSERT_GT(bytes.size(), sizeof h + 100);
+  const std::string bad = temp_path("bad");
+  std::vector<char> flipped = bytes;
+  flipped[sizeof h + 8 + 5000] ^= 0x40;
+  spit(bad, flipped);
+  EXPECT_EQ(tl_image_check(bad.c_str(), nullptr), TL_EINVAL);
+  EXPECT_NE(std::string(tl_last_error()).find("checksum mismatch"), std::string::npos) << tl_last_error();
+  spit(bad, std::vector<char>(bytes.begin(), bytes.end() - 1000));
+  EXPECT_EQ(tl_image_check(bad.c_str(), nullptr), TL_EINVAL);
+  EXPECT_NE(std::string(tl_last_error()).find("truncated"), std::string::npos) << tl_last_error();
+  spit(bad, std::vector<char>(bytes.begin(), bytes.begin() + 10));
+  EXPECT_EQ(tl_image_check(bad.c_str(), nullptr), TL_EINVAL);
+  EXPECT_NE(std::string(tl_last_error()).find("truncated"), std::string::npos) << tl_last_error();
+  std::vector<char> version = bytes;
+  version[8] = 99;
+  spit(bad, version);
+  EXPECT_EQ(tl_image_check(bad.c_str(), nullptr), TL_EINVAL);
+  EXPECT_NE(std::string(tl_last_error()).find("version 99"), std::string::npos) << tl_last_error();
+  std::vector<char> magic = bytes;
+  magic[0] = 'X';
+  spit(bad, magic);
+  EXPECT_EQ(tl_image_check(bad.c_str(), nullptr), TL_EINVAL);
+  EXPECT_NE(std::string(tl_last_error()).find("bad magic"), std::string::npos) << tl_last_error();
+  EXPECT_EQ(tl_image_check((bad + ".missing").c_str(), nullptr), TL_EINVAL);
+  EXPECT_NE(std::string(tl_last_error()).find("cannot open"), std::string::npos) << tl_last_error();
+  std::remove(bad.c_str());
+  std::remove(path.c_str());
+}
+
+TEST(Image, SaveToAnUnwritablePlaceSaysWhere) {
+  const int status = fork_and_check([] {
+    CHILD_CHECK(70, tl_save_image("/nonexistent-dir/x.img") == TL_EINVAL);
+    CHILD_CHECK(71, std::string(tl_last_error()).find("/nonexistent-dir/x.img.tmp.") != std::string::npos);
+    return 0;
+  });
+  EXPECT_EQ(status, 0);
+}
+
+// The seed's recipe from the initial thread (it forks itself) and from a
+// spawned thread (the initial thread runs the fork at a safe point); the
+// parent's threads go on meanwhile.
+TEST(ForkAndSave, FromTheInitialThreadAndFromASpawnedOne) {
+  tltest::Workers w(tltest::Mode::ManagedPolling, kThreads);
+  w.wait_running();
+  const std::string a = temp_path("initial");
+  int status = -5;
+  ASSERT_EQ(tl_fork_and_save(a.c_str(), 20000, &status), TL_OK) << tl_last_error();
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(tl_image_check(a.c_str(), nullptr), TL_OK) << tl_last_error();
+  std::remove(a.c_str());
+
+  struct Req {
+    std::string path;
+    std::atomic<int> rc{1};
+    int status = -5;
+    std::atomic<bool> done{false};
+  } req;
+  req.path = temp_path("spawned");
+  tl_thread_id t = 0;
+  ASSERT_EQ(tl_spawn(
+                "requester",
+                [](void* p) {
+                  auto* r = static_cast<Req*>(p);
+                  r->rc.store(tl_fork_and_save(r->path.c_str(), 20000, &r->status));
+                  r->done.store(true);
+                },
+                &req, &t),
+            TL_OK);
+  const uint64_t before = w.progress();
+  while (!req.done.load()) tl_safepoint();  // the initial thread: the fork runs here
+  ASSERT_EQ(tl_join(t), TL_OK);
+  EXPECT_EQ(req.rc.load(), TL_OK) << tl_last_error();
+  EXPECT_EQ(req.status, 0);
+  EXPECT_EQ(tl_image_check(req.path.c_str(), nullptr), TL_OK) << tl_last_error();
+  std::remove(req.path.c_str());
+  while (w.progress() == before) std::this_thread::yield();  // the parent's threads kept running
+}
+
+// A child that hangs is killed at the timeout and reported with its
+// threads. The hang: a fork child handler of this test that never returns.
+std::atomic<bool> g_hang_children{false};
+void hang_if_asked() {
+  while (g_hang_children.load()) pause();
+}
+
+TEST(ForkAndSave, AHungChildIsKilledAndReported) {
+  static bool installed = false;
+  if (!installed) installed = pthread_atfork(nullptr, nullptr, hang_if_asked) == 0;
+  ASSERT_TRUE(installed);
+  g_hang_children.store(true);
+  const std::string path = temp_path("hung");
+  int status = -5;
+  const uint64_t t0 = now_ms();
+  const int rc = tl_fork_and_save(path.c_str(), 500, &status);
+  g_hang_children.store(false);
+  EXPECT_EQ(rc, TL_ETIMEDOUT);
+  EXPECT_GE(now_ms() - t0, 500u);
+  EXPECT_NE(std::string(tl_last_error()).find("was killed; its threads: tid"), std::string::npos) << tl_last_error();
+  EXPECT_EQ(status, 128 + SIGKILL);
+  EXPECT_NE(access(path.c_str(), F_OK), 0);
+}
+
+TEST(ForkAndSave, BadArgumentsAndTheStopper) {
+  int status = 0;
+  EXPECT_EQ(tl_fork_and_save(nullptr, 100, &status), TL_EINVAL);
+  EXPECT_EQ(status, -1);
+  ASSERT_EQ(tl_suspend_others(), TL_OK);
+  EXPECT_EQ(tl_fork_and_save("/tmp/never.img", 100, &status), TL_EDEADLK);
+  ASSERT_EQ(tl_resume_others(), TL_OK);
 }
 
 }  // namespace

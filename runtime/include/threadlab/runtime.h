@@ -608,6 +608,48 @@ int tl_fork_check(void);
  * took over (above); in a parent, in_child 0 and the count of forks. */
 int tl_fork_report(tl_fork_info *out);
 
+/* ---- heap images ----------------------------------------------------- */
+/* tl_save_image writes the managed heap and its registered roots to path:
+ * a header, then every block (its address and its TL_IMAGE_BLOCK_BYTES
+ * bytes, cells free or not), then every root (slot address, the word in
+ * it); all integers little-endian as in memory. checksum is FNV-1a (64 bit)
+ * over everything after the header. Written to path.tmp.<pid> and renamed
+ * over path, so path is never half-written. Refuses (TL_ESTATE, naming the
+ * threads) unless the calling thread is the only one with a record: a
+ * heap that changes while it is written is no image (fork first:
+ * tl_fork_and_save). */
+#define TL_IMAGE_MAGIC "TLIMAGE"
+#define TL_IMAGE_VERSION 1u
+#define TL_IMAGE_BLOCK_BYTES 65536u
+typedef struct tl_image_header {
+  char magic[8];          /* TL_IMAGE_MAGIC, NUL-padded */
+  uint32_t version;       /* TL_IMAGE_VERSION */
+  uint32_t header_bytes;  /* sizeof(tl_image_header) */
+  uint64_t block_bytes;   /* TL_IMAGE_BLOCK_BYTES */
+  uint64_t blocks;
+  uint64_t roots;
+  uint64_t payload_bytes; /* blocks*(8+block_bytes) + roots*16 */
+  uint64_t checksum;      /* FNV-1a 64 over the payload */
+} tl_image_header;
+int tl_save_image(const char *path);
+/* Verify an image without the runtime (no tl_init needed): TL_OK with *out
+ * (if not NULL) filled in, or TL_EINVAL with the message saying what is
+ * wrong (missing or short file, bad magic, version, sizes, checksum, a
+ * block that is not a heap block). */
+int tl_image_check(const char *path, tl_image_header *out);
+/* The fork-to-dump recipe (seed 003): interrupt the initial thread, fork
+ * there, and in the child (single-threaded) save the image to path and
+ * _exit; the parent and all its threads keep running. From any thread with
+ * or without a record (the initial one forks itself; with no initial
+ * thread left the caller forks). Waits for the child up to timeout_ms
+ * (0: 30000): TL_OK when it saved (exit 0); TL_ESTATE with the child's own
+ * message when it could not save; TL_ETIMEDOUT when the initial thread
+ * reached no safe point in time (nothing forked then), or when the child
+ * still ran at the timeout: it is killed and the message lists its threads.
+ * *status (if not NULL): the child's exit code, 128+signal when a signal
+ * ended it, -1 when there was no child. TL_EDEADLK for the stopper. */
+int tl_fork_and_save(const char *path, unsigned timeout_ms, int *status);
+
 /* ---- fatal errors --------------------------------------------------- */
 /* Report a fatal runtime error and abort. Never needs a record, never
  * allocates, and a second fatal error (on any thread) while one is being

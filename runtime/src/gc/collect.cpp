@@ -182,6 +182,13 @@ std::atomic<uint64_t> g_started{0}, g_done{0};
 uint32_t g_done_word = 0;  // futex; __atomic builtins
 }  // namespace
 
+void collect_after_fork() {
+  // A number claimed by a thread that did not survive the fork would never
+  // be published: every later collection would wait for it.
+  g_started.store(g_done.load(std::memory_order_acquire), std::memory_order_release);
+  __atomic_store_n(&g_done_word, 0u, __ATOMIC_RELEASE);
+}
+
 int collect_now() {
   Record* self = current_record();
   if (!self) return fail(TL_EUNKNOWN, "tl_gc_collect: the calling thread has no record");
@@ -270,6 +277,11 @@ int remove_root(void** slot) {
 }  // namespace tl::gc
 
 pthread_mutex_t* tl::roots_mutex() { return &gc::g_roots_mu; }  // fork.cpp takes it around fork()
+
+// The registered roots, for the image writer (image.cpp); roots lock held.
+void tl::gc::for_each_root_locked(void (*fn)(void** slot, void* ctx), void* ctx) {
+  for (void** slot : *g_roots) fn(slot, ctx);
+}
 
 using namespace tl;
 

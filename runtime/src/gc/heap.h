@@ -71,5 +71,10 @@ void* find_object(uintptr_t p, Block** block_out, uint32_t* index_out);
 void* allocate(Record* r, size_t bytes);
 // Empty every thread's allocation buffer (collector, world stopped).
 void drop_buffers_locked();
+// In a fork child (fork.cpp): no collection is claimed (the claimant may be
+// a thread that did not survive).
+void collect_after_fork();
+// Every registered root slot (collect.cpp); the roots lock held.
+void for_each_root_locked(void (*fn)(void** slot, void* ctx), void* ctx);
 
 }  // namespace tl::gc
