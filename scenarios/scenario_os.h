@@ -2,6 +2,7 @@
 // behind one interface (scenario_os_linux.cpp, scenario_os_darwin.cpp).
 #pragma once
 #include <cstdint>
+#include <string>
 namespace threadlab::scn {
 // Open a per-thread kernel handle the way runtimes do (eventfd on Linux, a
 // kqueue elsewhere) and return its fd; the caller decides whether to close.
@@ -39,4 +40,8 @@ inline const char* access_name(Access a) {
 }
 // The calling thread's stack as the C library reports it: [*lo, *hi).
 bool own_stack_bounds(uintptr_t* lo, uintptr_t* hi);
+// Every thread of process pid, one line each: tid, name, scheduler state,
+// the kernel function it sleeps in and its system call (for a child that
+// hangs: fork_common.h). Empty where the system does not show them.
+std::string describe_threads(int pid);
 }  // namespace threadlab::scn

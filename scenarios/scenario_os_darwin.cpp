@@ -25,4 +25,7 @@ bool own_stack_bounds(uintptr_t* lo, uintptr_t* hi) {
   return true;
 }
 
+// Another task's threads need its task port (task_for_pid): not here.
+std::string describe_threads(int) { return {}; }
+
 }  // namespace threadlab::scn

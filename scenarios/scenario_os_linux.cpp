@@ -5,7 +5,10 @@
 #include <sys/eventfd.h>
 #include <pthread.h>
 
+#include <dirent.h>
+
 #include <cstdio>
+#include <string>
 #include <cstdlib>
 
 #include "scenario_os.h"
@@ -72,6 +75,34 @@ bool own_stack_bounds(uintptr_t* lo, uintptr_t* hi) {
   *lo = reinterpret_cast<uintptr_t>(addr);
   *hi = *lo + size;
   return true;
+}
+
+std::string describe_threads(int pid) {
+  std::string out;
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(task.c_str());
+  if (!d) return out;
+  auto read_line = [](const std::string& path) {
+    std::string s;
+    if (FILE* f = std::fopen(path.c_str(), "re")) {
+      char buf[256];
+      if (std::fgets(buf, sizeof buf, f)) s = buf;
+      std::fclose(f);
+    }
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  };
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string dir = task + "/" + e->d_name;
+    const std::string stat = read_line(dir + "/stat");
+    const size_t close = stat.rfind(')');
+    const char state = close != std::string::npos && close + 2 < stat.size() ? stat[close + 2] : '?';
+    out += "  tid " + std::string(e->d_name) + " '" + read_line(dir + "/comm") + "' state " + state + ", in " +
+           read_line(dir + "/wchan") + ", syscall " + read_line(dir + "/syscall").substr(0, 40) + "\n";
+  }
+  closedir(d);
+  return out;
 }
 
 }  // namespace threadlab::scn

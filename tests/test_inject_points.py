@@ -35,7 +35,7 @@ def test_the_def_parses_into_live_and_planned_points():
     text = (SRC / "inject_points.def").read_text()
     entries = re.findall(r"^X\(", text, re.M)
     assert len(entries) == len(POINTS), "an X(...) line that is neither live nor planned"
-    assert LIVE and PLANNED
+    assert LIVE  # planned points may run out: every catalogue entry is live
 
 
 # Known deviations in runtime/src, reported to the runtime's owner; strict,
@@ -61,7 +61,7 @@ def test_a_planned_point_has_nothing_behind_it(name):
     assert not _uses(name) and not _marks(name), f"{name} is marked planned but has a branch: mark it live"
 
 
-@pytest.mark.parametrize("name", [PLANNED[0], "bogus"])
+@pytest.mark.parametrize("name", PLANNED[:1] + ["bogus"])
 @pytest.mark.parametrize("verb", [["run"], ["leaks", "kill-each-state", "--cycles", "20"]])
 def test_a_point_with_nothing_behind_it_is_refused_before_running(lab, name, verb):
     proc = lab(*verb, inject=name)

@@ -102,7 +102,9 @@ enum {
   /* revision 3: lock_handoff to a chosen queued waiter, lock_waiters (FIFO order) */             \
   X(LOCK_HANDOFF, lock_handoff, 18, (a->caps & TL_CAP_LOCKS) && a->lock_handoff && a->lock_waiters) \
   /* revision 3: stacks — each thread's stacks and guards as the runtime believes them */          \
-  X(STACKS, stacks, 19, a->stacks)
+  X(STACKS, stacks, 19, a->stacks)                                                               \
+  /* revision 4: heap images — save_image, image_check, fork_and_save */                          \
+  X(IMAGE, image, 20, a->save_image && a->image_check && a->fork_and_save)
 
 #define TL_CAP_ENUM_(NAME, name, bit, needs) TL_CAP_##NAME = 1u << (bit),
 enum { TL_CAPABILITIES(TL_CAP_ENUM_) };
@@ -335,6 +337,18 @@ typedef struct tl_adapter {
    * is not, or a control stack that differs from what the OS gave the thread
    * is a finding. */
   int (*stacks)(tl_adapter_thread_id id, tl_adapter_stack *out, size_t cap, size_t *count);
+
+  /* ---- revision 4 ---- */
+  /* TL_CAP_IMAGE: write the managed heap and its roots to `path` (atomically:
+   * complete or untouched); refused (TL_ADAPTER_EFAIL, last_error says why)
+   * unless the world is single-threaded. image_check verifies a file
+   * (header, version, checksum) without needing the runtime's state.
+   * fork_and_save: fork a child that saves (the runtime picks the thread to
+   * fork on), wait up to timeout_ms for it; the parent's threads keep
+   * running; *status receives the child's exit status (-1: no child). */
+  int (*save_image)(const char *path);
+  int (*image_check)(const char *path);
+  int (*fork_and_save)(const char *path, unsigned timeout_ms, int *status);
 } tl_adapter;
 
 /* ---- the harness's own entry point, for third-party adapters --------- */

@@ -4,9 +4,10 @@
 // Both tables share every operation; only init's suspension policy differs.
 //
 // Invariants:
-//   - A capability bit is set only once runtime.h offers the operation; fork
-//     hooks and fault handling arrive later, and their bits stay clear until
-//     then.
+//   - A capability bit is set only once runtime.h offers the operation.
+//   - Fork: the runtime's own pthread_atfork handlers do the work (fork.cpp);
+//     fork_prepare refuses the thread holding the world stopped (as tl_fork
+//     does), fork_child checks that the runtime's child handler ran.
 //   - A stop-the-world gives up after kSuspendTimeoutMs (the runtime resumes
 //     the world and names who never answered): short enough that a scenario
 //     reports that diagnosis before the harness watchdog fires.
@@ -98,6 +99,24 @@ int ref_counters(tl_adapter_counter* out, size_t cap, size_t* count) {
   return TL_ADAPTER_OK;
 }
 
+// Fork: the runtime's pthread_atfork handlers take its locks, and make the
+// child whole again; these ops check around them.
+int ref_fork_prepare() { return st(tl_fork_check(), "fork_prepare"); }  // tl_fork's own check
+int ref_fork_parent() { return TL_ADAPTER_OK; }
+int ref_fork_child() {
+  tl_fork_info info{};
+  if (int rc = st(tl_fork_report(&info), "tl_fork_report")) return rc;
+  if (!info.in_child)
+    return st(TL_ESTATE, "fork_child (the runtime's fork handler did not run in this child)");
+  return TL_ADAPTER_OK;
+}
+
+int ref_save_image(const char* path) { return st(tl_save_image(path), "tl_save_image"); }
+int ref_image_check(const char* path) { return st(tl_image_check(path, nullptr), "tl_image_check"); }
+int ref_fork_and_save(const char* path, unsigned timeout_ms, int* status) {
+  return st(tl_fork_and_save(path, timeout_ms, status), "tl_fork_and_save");
+}
+
 int ref_integrity(tl_adapter_violation* out, size_t cap) {
   tl_violation v[32];
   int n = tl_check_integrity(v, 32);
@@ -174,7 +193,7 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.description = description;
   a.caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COUNTERS | TL_CAP_INTEGRITY | TL_CAP_VALUE_STACK |
            TL_CAP_THREAD_LIST | TL_CAP_SUSPEND | TL_CAP_COLLECT | TL_CAP_INTERRUPT | TL_CAP_KILL | TL_CAP_LOCKS |
-           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS | TL_CAP_MAILBOXES | TL_CAP_LOCK_HANDOFF | TL_CAP_FAULTS | TL_CAP_STACKS;
+           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS | TL_CAP_MAILBOXES | TL_CAP_LOCK_HANDOFF | TL_CAP_FAULTS | TL_CAP_STACKS | TL_CAP_FORK | TL_CAP_IMAGE;
 #if !defined(TL_UNDER_TSAN)
   // Under ThreadSanitizer the hard kill's signal is handled only when a
   // blocked read() returns (docs/architecture.md).
@@ -229,6 +248,12 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.provoke_fault = r::provoke_fault;
   a.fault_mode = r::fault_mode;
   a.stacks = ref_stacks;
+  a.fork_prepare = ref_fork_prepare;
+  a.fork_parent = ref_fork_parent;
+  a.fork_child = ref_fork_child;
+  a.save_image = ref_save_image;
+  a.image_check = ref_image_check;
+  a.fork_and_save = ref_fork_and_save;
   return a;
 }
 

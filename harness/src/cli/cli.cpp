@@ -94,6 +94,14 @@ int run_cli(int argc, char** argv) {
   auto* lk_timeout_opt = leaks->add_option("--timeout", lk_timeout, "timeout in seconds")->check(num_range(0.5, 86400.0));
   report_flags(leaks, &lk.reports, true);
 
+  ImageOptions img;
+  auto* image = app.add_subcommand("image", "heap images");
+  image->require_subcommand(1);
+  auto* image_check = image->add_subcommand("check", "verify a heap image (exit 1 when it is bad)");
+  image_check->add_option("file", img.file, "the image file")->required();
+  image_check->add_option("--adapter", img.adapter, "runtime adapter that reads it (default reference)")
+      ->type_name("NAME");
+
   const char* later[][2] = {{"selftest", "prove every injected defect is caught"},
                             {"fuzz", "run the op-program fuzzer"},
                             {"replay", "replay an op program"},
@@ -136,6 +144,7 @@ int run_cli(int argc, char** argv) {
     return verb_leaks(lk);
   }
   if (*ch) return child_main(child);
+  if (*image_check) return verb_image_check(img);
   std::fprintf(stderr, "threadlab: verb '%s' is planned and not implemented yet (threadlab --help lists verbs)\n",
                app.get_subcommands().front()->get_name().c_str());
   return 2;

@@ -44,7 +44,13 @@ struct ExecOptions {
   ReportPaths reports;
 };
 
+struct ImageOptions {
+  std::string file;
+  std::string adapter = "reference";
+};
+
 int verb_list(bool json);
+int verb_image_check(const ImageOptions& o);
 int verb_run(const RunOptions& o);
 int verb_leaks(const LeaksOptions& o);
 int verb_exec(const ExecOptions& o);
