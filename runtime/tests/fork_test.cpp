@@ -308,6 +308,50 @@ TEST(Fork, FromAThreadWithoutARecord) {
   EXPECT_EQ(status, 0);
 }
 
+// Sixteen foreign threads sit inside callbacks (adopted records) at the
+// fork, and the fork itself is made by another adopted thread from inside
+// its callback: its adopted record survives, re-keyed (death watch armed
+// on its new tid), and its callback can be left in the child.
+TEST(Fork, FromInsideACallbackWithSixteenThreadsInCallbacks) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> inside{0};
+  std::vector<std::thread> sitters;
+  for (int i = 0; i < kThreads; ++i)
+    sitters.emplace_back([&] {
+      if (tl_callback_enter() != TL_OK) return;
+      inside.fetch_add(1);
+      while (!stop.load()) {
+        tl_gc_alloc(32);
+        tl_safepoint();
+      }
+      tl_callback_exit();
+    });
+  while (inside.load() < kThreads) std::this_thread::yield();
+  int status = -100;
+  std::thread forker([&] {
+    if (tl_callback_enter() != TL_OK) return;
+    const tl_thread_id me = tl_self();
+    int pid = -1;
+    if (tl_fork(&pid) == TL_OK) {
+      if (pid == 0) {
+        tl_fork_info info{};
+        if (tl_fork_report(&info) != TL_OK || info.survivor != me || info.records_dropped < kThreads) _exit(80);
+        if (tl_self() != me) _exit(81);
+        const int rc = child_checks(kThreads);
+        if (rc != 0) _exit(rc);
+        if (tl_callback_exit() != TL_OK) _exit(82);
+        _exit(0);
+      }
+      status = reap(pid, 20000);
+    }
+    tl_callback_exit();
+  });
+  forker.join();
+  stop.store(true);
+  for (auto& t : sitters) t.join();
+  EXPECT_EQ(status, 0);
+}
+
 // The stopper may not tl_fork; a raw fork by it ends the stop in the child.
 TEST(Fork, StopperIsRefusedAndItsRawForkEndsTheStopInTheChild) {
   tltest::Workers w(tltest::Mode::ManagedPolling, 4);
