@@ -9,10 +9,12 @@
 // adopt a foreign thread, stop the world and leave with its counters where
 // they started.
 //
-// Members, by i % 5: running managed code that allocates; taking and
-// releasing shared runtime locks; stopping and restarting the world;
-// foreign threads adopted one after another (a fork lands mid-adoption);
-// foreign threads sitting inside a callback. fork-busy forks a few times
+// Members, by role(i) (i % 5, with at most two stoppers and eight serial
+// adopters whatever the thread count, so that 64 threads measure forks, not
+// a stop storm that starves exits): running managed code that allocates;
+// taking and releasing shared runtime locks; stopping and restarting the
+// world; foreign threads adopted one after another (a fork lands
+// mid-adoption); foreign threads sitting inside a callback. fork-busy forks a few times
 // per cycle with every member busy; fork-storm forks every few ms while
 // managed threads are spawned and exit around it, its children doing less.
 //
@@ -58,6 +60,14 @@ struct Member {
   int i;
 };
 
+enum Role { kRunning = 0, kLocking = 1, kStopping = 2, kAdopted = 3, kInCallback = 4 };
+int role(int i) {
+  const int r = i % 5;
+  if (r == kStopping && i >= 10) return kRunning;
+  if (r == kAdopted && i >= 40) return kInCallback;
+  return r;
+}
+
 void allocate_some(const tl_adapter* rt, int n) {
   for (int k = 0; k < n; ++k) rt->alloc(16 + 48 * static_cast<size_t>(k % 8));
 }
@@ -70,7 +80,7 @@ void managed_member(void* p) {
   const tl_adapter* rt = s.ctx->rt;
   bool counted = false;
   while (!s.stop.load(std::memory_order_relaxed)) {
-    switch (m->i % 5) {
+    switch (role(m->i)) {
       case 0:
         if (s.churn) {
           tl_adapter_thread_id t = 0;
@@ -114,7 +124,7 @@ void* foreign_member(void* p) {
   Shared& s = *m->s;
   const tl_adapter* rt = s.ctx->rt;
   thread_started();
-  if (m->i % 5 == 3) {
+  if (role(m->i) == kAdopted) {
     // Adopted one after another: each short-lived thread's first callback
     // adopts it, its exit releases the record.
     bool counted = false;
@@ -224,7 +234,7 @@ void run_cycle(Context& ctx, bool storm) {
   std::vector<pthread_t> foreign;
   for (int i = 0; i < n; ++i) {
     members[i] = {&s, i};
-    if (i % 5 <= 2) {
+    if (role(i) <= kStopping) {
       tl_adapter_thread_id id = 0;
       if (ctx.call.spawn("fork-member", managed_member, &members[i], &id)) managed.push_back(id);
     } else {
@@ -235,9 +245,12 @@ void run_cycle(Context& ctx, bool storm) {
   const int started = static_cast<int>(managed.size() + foreign.size());
   // Polling: a member may stop the world meanwhile, and this thread is
   // managed (under the hybrid policy it would cost every stop its grace).
-  while (s.running.load() < started && !ctx.has_findings()) {
+  for (int seen = 0; seen < started && !ctx.has_findings();) {
     ctx.rt->safepoint();
     sched_yield();
+    const int now = s.running.load();
+    if (now > seen) ctx.progress(static_cast<uint64_t>(now - seen));  // members starting
+    seen = now;
   }
   // fork-busy: a few forks with everyone busy; fork-storm: one every few ms.
   const int forks = storm ? 4 * ctx.params.iterations : ctx.params.iterations;
@@ -299,7 +312,7 @@ void dump_cycle(Context& ctx) {
   std::vector<pthread_t> foreign;
   for (int i = 0; i < n; ++i) {
     members[i] = {&s, i};
-    if (i % 5 <= 2) {
+    if (role(i) <= kStopping) {
       tl_adapter_thread_id id = 0;
       if (ctx.call.spawn("dump-member", managed_member, &members[i], &id)) managed.push_back(id);
     } else {
@@ -310,9 +323,12 @@ void dump_cycle(Context& ctx) {
   const int started = static_cast<int>(managed.size() + foreign.size());
   // Polling: a member may stop the world meanwhile, and this thread is
   // managed (under the hybrid policy it would cost every stop its grace).
-  while (s.running.load() < started && !ctx.has_findings()) {
+  for (int seen = 0; seen < started && !ctx.has_findings();) {
     ctx.rt->safepoint();
     sched_yield();
+    const int now = s.running.load();
+    if (now > seen) ctx.progress(static_cast<uint64_t>(now - seen));  // members starting
+    seen = now;
   }
   for (int k = 0; k < ctx.params.iterations && !ctx.has_findings(); ++k) {
     // 1. Not from here: other threads run and change the heap.
