@@ -15,10 +15,10 @@
 #include "slot.h"
 
 namespace tl {
+__thread Record* t_current __attribute__((tls_model("initial-exec"))) = nullptr;  // current.h
 namespace {
 // initial-exec: no lazy TLS allocation on first touch, so the load is safe
 // inside signal handlers.
-__attribute__((tls_model("initial-exec"))) thread_local Record* t_current = nullptr;
 __attribute__((tls_model("initial-exec"))) thread_local bool t_torn_down = false;
 pthread_key_t g_key;
 bool g_key_made = false;  // tl_init runs once, under its own lock
@@ -68,8 +68,6 @@ void current_init() {
   pthread_key_create(&g_key, key_destructor);
   g_key_made = true;
 }
-
-Record* current_record() { return t_current; }
 
 Record* current_record_by_key() {
   return static_cast<Record*>(pthread_getspecific(g_key));

@@ -19,7 +19,13 @@ namespace tl {
 
 struct Record;
 
-Record* current_record();           // 1
+// The calling thread's record (TLS; lookup 1). Initial-exec: no lazy TLS
+// allocation on first touch, so the load is safe inside signal handlers.
+// Defined in current.cpp; read inline here, since the lock's fast path and
+// every entry point start with it.
+extern __thread Record* t_current __attribute__((tls_model("initial-exec")));
+
+inline Record* current_record() { return t_current; }  // 1
 Record* current_record_by_key();    // 2
 Record* current_record_by_stack();  // 3
 Record* record_by_stack_address(uintptr_t addr);

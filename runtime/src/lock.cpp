@@ -8,8 +8,16 @@
 // Invariants:
 //   - word: kHeld while owned; kQueued while the FIFO is non-empty; kGuard
 //     while one thread edits the FIFO (a few instructions, never across a
-//     wait). Fast paths are one CAS: 0 -> kHeld and kHeld -> 0; any other
-//     word takes the slow path under the guard.
+//     wait); kWaking while a waiter woken to retry (kWoken) has not yet come
+//     back to the guard. Fast paths are one CAS: 0 -> kHeld and kHeld -> 0;
+//     any other word takes the slow path.
+//   - kWaking: at most one waiter is on its way back at a time. A plain
+//     release that finds kWaking frees the lock without waking anyone (the
+//     one on its way retries; if it finds the lock held again it queues at
+//     the front and clears kWaking under the guard, and the next release
+//     wakes it again). The bit is cleared only under the guard, by the
+//     woken waiter (or, if it leaves at a deadline or kill, by leave_queue,
+//     which passes the wake on instead when the lock is free).
 //   - A waiter's node is its record's lock_wait, on at most one queue. Only
 //     the guard holder links or unlinks nodes; a node leaves the queue with
 //     wake set to kWoken (retry, at the front of the queue) or kGranted
@@ -39,7 +47,7 @@
 using namespace tl;
 
 namespace {
-constexpr uint32_t kHeld = 1, kQueued = 2, kGuard = 4;
+constexpr uint32_t kHeld = 1, kQueued = 2, kGuard = 4, kWaking = 8;
 constexpr uint32_t kWaiting = 0, kWoken = 1, kGranted = 2;
 constexpr uint32_t kAbandoned = 1u << 31;
 constexpr unsigned kWaitSliceUs = 20000;
@@ -153,8 +161,19 @@ inline bool let_go(tl_lock* l, tl_thread_id to) {
 }
 bool let_go_slow(tl_lock* l, tl_thread_id to, tl_thread_id self) {
   if (to == kNobody && (__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_FAIR)) to = kFifo;
+  if (to == kNobody) {
+    // Nobody to wake (no queue, or a woken waiter is on its way back): free
+    // the lock with one CAS, the queue and kWaking as they are. The guard
+    // held by another: below, which waits for it.
+    for (uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);;) {
+      if ((w & kGuard) || ((w & kQueued) && !(w & kWaking))) break;
+      if (__atomic_compare_exchange_n(&l->word, &w, w & ~kHeld, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        return true;
+    }
+  }
   uint32_t w = guard(l);
-  LockWaiter* n = pop(l, to == kFifo ? 0 : to);
+  // A plain release wakes only when nobody is on the way back already.
+  LockWaiter* n = (to == kNobody && (w & kWaking)) ? nullptr : pop(l, to == kFifo ? 0 : to);
   if (to != kNobody && to != kFifo && !n) {
     __atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
     unguard(l, w);
@@ -166,11 +185,11 @@ bool let_go_slow(tl_lock* l, tl_thread_id to, tl_thread_id self) {
   if (n && to != kNobody) {  // hand-off: the lock never becomes free
     __atomic_store_n(&l->owner, n->id, __ATOMIC_RELAXED);
     __atomic_store_n(&n->wake, kGranted, __ATOMIC_RELEASE);
-    unguard(l, kHeld | queued_bit(l));
+    unguard(l, kHeld | queued_bit(l) | (w & kWaking));
   } else {
     __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
     if (n && !lose) __atomic_store_n(&n->wake, kWoken, __ATOMIC_RELEASE);
-    unguard(l, queued_bit(l));
+    unguard(l, queued_bit(l) | ((n && !lose) || (w & kWaking) ? kWaking : 0));
   }
   if (n && !lose) os::futex_wake(&n->wake, 1);
   return true;
@@ -190,10 +209,12 @@ uint32_t leave_queue(tl_lock* l, LockWaiter* me) {
     unguard(l, (w & ~kQueued) | queued_bit(l));
     return kWaiting;
   }
-  // Woken to retry: pass the wake on, or the next waiter sleeps on a free lock.
+  // Woken to retry: pass the wake on (kWaking stays, now for it), or the
+  // next waiter sleeps on a free lock; with the lock held, clear kWaking so
+  // that its release wakes the next.
   LockWaiter* n = (w & kHeld) ? nullptr : pop(l, 0);
   if (n) __atomic_store_n(&n->wake, kWoken, __ATOMIC_RELEASE);
-  unguard(l, (w & ~kQueued) | queued_bit(l));
+  unguard(l, (w & ~(kQueued | kWaking)) | queued_bit(l) | (n ? kWaking : 0));
   if (n) os::futex_wake(&n->wake, 1);
   return kWaiting;
 }
@@ -213,17 +234,35 @@ uint64_t now_us() {
 
 __attribute__((noinline)) int acquire_slow(Record* r, tl_lock* l, unsigned timeout_ms, const char* what);
 
+// The rest of a fast-path take that found the lock abandoned, or took it
+// while holding others with checking on (took() less what the fast path did).
+__attribute__((noinline, cold)) int took_rare(Record* r, tl_lock* l, bool order) {
+  const int rc = (__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & kAbandoned) ? abandoned(l) : TL_OK;
+  return ordered(r, l, order, rc);
+}
+
 // The fast path, inlined into each entry point; the rest is out of line.
+// Free lock, no order check asked by the lock: one CAS, the owner and the
+// held list written, two loads to rule out the rare cases (abandoned; nested
+// with checking on); no call, so no frame.
 inline int acquire(tl_lock* l, unsigned timeout_ms, const char* what) {
   Record* r = l ? current_record() : nullptr;
   // Needs no order check before the take: a lock without TL_LOCK_CHECK_ORDER.
   if (__builtin_expect(r && !(__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_CHECK_ORDER), 1)) {
     uint32_t zero = 0;
-    TL_TSAN_MUTEX_PRE_LOCK(l, timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK);
+    const unsigned tsan_try = timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK;
+    TL_TSAN_MUTEX_PRE_LOCK(l, tsan_try);
     if (__builtin_expect(
             __atomic_compare_exchange_n(&l->word, &zero, kHeld, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) {
-      const bool nested = r->held_locks && __atomic_load_n(&order_checking, __ATOMIC_RELAXED);
-      return ordered(r, l, nested, took(r, l, timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK));
+      tl_lock* const outer = r->held_locks;
+      __atomic_store_n(&l->owner, r->id, __ATOMIC_RELAXED);  // depth is 0 whenever the lock is free
+      l->next_held = outer;
+      r->held_locks = l;
+      TL_TSAN_MUTEX_POST_LOCK(l, tsan_try);
+      const bool nested = outer && __atomic_load_n(&order_checking, __ATOMIC_RELAXED);
+      if (__builtin_expect((__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & kAbandoned) || nested, 0))
+        return took_rare(r, l, nested);
+      return TL_OK;
     }
     TL_TSAN_MUTEX_POST_LOCK(l, TL_TSAN_TRY_LOCK | TL_TSAN_TRY_LOCK_FAILED);
   }
@@ -247,11 +286,14 @@ int acquire_slow(Record* r, tl_lock* l, unsigned timeout_ms, const char* what) {
     if (rc != TL_OK) return rc;
   }
   TL_TSAN_MUTEX_PRE_LOCK(l, tsan_try);
-  for (int i = 0; i < kSpins; ++i) {
+  // Free (waiters or not: a running thread may go first): one CAS. Spin a
+  // little while it is held and nobody queues yet.
+  for (int i = 0;; ++i) {
     uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
-    if (w == 0 && __atomic_compare_exchange_n(&l->word, &w, kHeld, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    if (!(w & (kHeld | kGuard)) &&
+        __atomic_compare_exchange_n(&l->word, &w, w | kHeld, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
       return ordered(r, l, order, took(r, l, tsan_try));
-    if (w & kQueued || timeout_ms == 0) break;
+    if (i >= kSpins || (w & kQueued) || timeout_ms == 0) break;
     relax();
   }
   {
@@ -277,11 +319,12 @@ int acquire_slow(Record* r, tl_lock* l, unsigned timeout_ms, const char* what) {
   LockWaiter* me = &r->lock_wait;
   me->id = r->id;
   r->waiting_on.store(l, std::memory_order_release);
-  bool front = false;
+  bool front = false;  // woken to retry: it holds kWaking until here
   int rc = TL_OK;
   for (;;) {
     __atomic_store_n(&me->wake, kWaiting, __ATOMIC_RELAXED);
     uint32_t w = guard(l);
+    if (front) w &= ~kWaking;
     if (!(w & kHeld)) {
       unguard(l, w | kHeld);
       break;  // ours
@@ -346,9 +389,10 @@ extern "C" int tl_lock_acquire(tl_lock* l) { return acquire(l, TL_FOREVER, "tl_l
 extern "C" int tl_lock_acquire_timed(tl_lock* l, unsigned ms) { return acquire(l, ms, "tl_lock_acquire_timed"); }
 extern "C" int tl_lock_try(tl_lock* l) { return acquire(l, 0, "tl_lock_try"); }
 
-extern "C" int tl_lock_release(tl_lock* l) {
+namespace {
+// Every release the fast path below does not finish.
+__attribute__((noinline)) int release_slow(Record* r, tl_lock* l) {
   if (!l) return fail(TL_EINVAL, "tl_lock_release: lock is NULL");
-  Record* r = current_record();
   if (!r) return fail(TL_EUNKNOWN, "tl_lock_release: the calling thread has no record");
   if (int rc = check_owner(r, l, "tl_lock_release")) return rc;
   if (l->depth > 0) {
@@ -360,6 +404,43 @@ extern "C" int tl_lock_release(tl_lock* l) {
   let_go(l, kNobody);
   TL_TSAN_MUTEX_POST_UNLOCK(l);
   return TL_OK;
+}
+// The fast path's release found waiters (or the guard): the owner is
+// already cleared and the lock off the held list.
+__attribute__((noinline)) int release_contended(tl_lock* l, tl_thread_id self) {
+  let_go_slow(l, kNobody, self);
+  TL_TSAN_MUTEX_POST_UNLOCK(l);
+  return TL_OK;
+}
+}  // namespace
+
+// Fast path: the caller owns l once (not recursively), l is its innermost
+// held lock and l is not TL_LOCK_FAIR: the lock unlinked from the held
+// list, the owner cleared, one CAS (held -> free); no call, so no frame.
+// Waiters or the guard in the word: release_contended. Anything else is
+// release_slow, which checks and does the same in general.
+extern "C" int tl_lock_release(tl_lock* l) {
+  Record* r = l ? current_record() : nullptr;
+  if (__builtin_expect(r != nullptr, 1)) {
+    const tl_thread_id self = r->id;
+    if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == self && l->depth == 0 &&
+                             r->held_locks == l && !(__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_FAIR),
+                         1)) {
+      TL_TSAN_MUTEX_PRE_UNLOCK(l);
+      r->held_locks = l->next_held;
+      l->next_held = nullptr;
+      __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+      TL_RACE_POINT();  // no owner recorded, the word still held
+      uint32_t expect = kHeld;
+      if (__builtin_expect(
+              __atomic_compare_exchange_n(&l->word, &expect, 0u, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED), 1)) {
+        TL_TSAN_MUTEX_POST_UNLOCK(l);
+        return TL_OK;
+      }
+      return release_contended(l, self);
+    }
+  }
+  return release_slow(r, l);
 }
 
 extern "C" int tl_lock_handoff(tl_lock* l, tl_thread_id successor) {

@@ -98,6 +98,56 @@ TEST(Lock, ManyWaitersWithIdsPastAnyBitmaskAllGetIt) {
   EXPECT_EQ(got.load(), kN);
 }
 
+// Plain, timed (1 ms: many give up, some after being woken to retry) and
+// try takes mixed on one lock, with nested releases out of order: exactly
+// one owner at a time, every take counted once, and nobody left queued or
+// asleep on a free lock (a lost wake-up would hang the joins).
+TEST(Lock, MixedPlainTimedAndTryTakesUnderContentionKeepExactCounts) {
+  tl_lock l = TL_LOCK_INIT, other = TL_LOCK_INIT;
+  constexpr int kThreads = 12, kTakes = 1500;
+  uint64_t counter = 0;  // only under l
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlap{false};
+  std::function<void()> fs[kThreads];
+  std::vector<tl_thread_id> ids;
+  for (int i = 0; i < kThreads; ++i) {
+    fs[i] = [&, i] {
+      for (int k = 0; k < kTakes;) {
+        const bool nested = i == 0 && k % 5 == 0;
+        if (nested) {
+          ASSERT_EQ(tl_lock_acquire(&other), TL_OK);
+        }
+        const int rc = (i % 3 == 1 && k % 2) ? tl_lock_acquire_timed(&l, 1)
+                       : (i % 3 == 2 && k % 4 == 0) ? tl_lock_try(&l)
+                                                    : tl_lock_acquire(&l);
+        if (rc == TL_ETIMEDOUT || rc == TL_EBUSY) {
+          if (nested) {
+            ASSERT_EQ(tl_lock_release(&other), TL_OK);
+          }
+          continue;
+        }
+        ASSERT_EQ(rc, TL_OK);
+        if (inside.exchange(1) != 0) overlap = true;
+        ++counter;
+        if (k % 8 == 0) std::this_thread::yield();
+        inside.store(0);
+        if (nested) {  // not the innermost: released first
+          ASSERT_EQ(tl_lock_release(&other), TL_OK);
+        }
+        ASSERT_EQ(tl_lock_release(&l), TL_OK);
+        ++k;
+      }
+    };
+    ids.push_back(spawn(&fs[i]));
+  }
+  for (auto id : ids) tl_join(id);
+  EXPECT_FALSE(overlap.load());
+  EXPECT_EQ(counter, uint64_t{kThreads} * kTakes);
+  EXPECT_EQ(tl_lock_waiters(&l, nullptr, 0), 0u);
+  EXPECT_EQ(tl_lock_try(&l), TL_OK);
+  EXPECT_EQ(tl_lock_release(&l), TL_OK);
+}
+
 TEST(LockOrder, ACheckingLockRefusesToCloseACycleAndTheCycleIsKept) {
   tl_lock a, b;
   ASSERT_EQ(tl_lock_init(&a, "order-a", TL_LOCK_CHECK_ORDER), TL_OK);
