@@ -43,6 +43,10 @@ DeathWatch::DeathWatch() { robust = init_watch_mutex(&mu); }
 
 void death_watch_after_fork(DeathWatch* w, bool survivor) {
   const bool was_armed = w->armed;
+  // Held by a thread that is gone (or by this one under its old kernel id):
+  // destroyed (ThreadSanitizer forgets its owner; ci/tsan.supp says why its
+  // report of a locked mutex destroyed here is expected) and made anew.
+  pthread_mutex_destroy(&w->mu);
   w->robust = init_watch_mutex(&w->mu);
   w->armed = false;
   if (survivor && was_armed) death_watch_arm(w);

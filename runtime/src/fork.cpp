@@ -87,10 +87,15 @@ void unlock_leaves() {
 void prepare() {
   if (!initialized()) return;
   // The tick lock first: tl_set_cpu_tick holds it while it walks the
-  // registry, so it ranks above the lifecycle lock here.
-  pthread_mutex_lock(tick_mutex());
+  // registry, so it ranks above the lifecycle lock here. The thread holding
+  // the world stopped, which holds the lifecycle and registry locks already,
+  // takes neither: the tick lock's holder may be a thread it stopped, and
+  // the child makes the tick lock anew.
   t_by_stopper = world::caller_is_stopper();
-  if (!t_by_stopper) world::fork_lock();  // a stop in progress ends first
+  if (!t_by_stopper) {
+    pthread_mutex_lock(tick_mutex());
+    world::fork_lock();  // a stop in progress ends first
+  }
   registry().lock();
   // DEFECT child_lock_not_reinitialized: the heap lock is neither taken
   // before the fork nor made anew in the child; a thread that was refilling
@@ -104,31 +109,40 @@ void prepare() {
   t_prepared = true;
 }
 
-void parent() {
-  if (!t_prepared) return;
-  t_prepared = false;
+// The mutexes prepare took, released by the thread that took them (in the
+// child too: it is the same thread there, and no other thread holds any of
+// them, so releasing is all the child needs — and what ThreadSanitizer,
+// which tracks owners, needs to see).
+void release_mutexes() {
   unlock_leaves();
   unlock_ranked(roots_mutex(), Rank::Roots);
   if (t_heap_taken) unlock_ranked(&gc::heap().lock, Rank::Heap);
   registry().unlock();
-  if (!t_by_stopper) world::fork_unlock();
-  pthread_mutex_unlock(tick_mutex());
 }
 
-// Every lock prepare took, made anew and unlocked; the forking thread then
-// holds none (the stopper's own holds included: its stop ends here).
+void parent() {
+  if (!t_prepared) return;
+  t_prepared = false;
+  release_mutexes();
+  if (!t_by_stopper) {
+    world::fork_unlock();
+    pthread_mutex_unlock(tick_mutex());
+  }
+}
+
+// Every lock prepare took released; the lifecycle lock made anew (its
+// writer is recorded by the parent thread's kernel id); the stopper's own
+// holds given up too: its stop ends here. The forking thread then holds none.
 void reinit_locks() {
+  g_report.mailboxes_reset = mailboxes_fork_child();  // boxes still locked: sleepers uncounted
+  release_mutexes();
+  world::fork_child(t_by_stopper);
+  if (t_by_stopper)
+    pthread_mutex_init(tick_mutex(), nullptr);  // not taken: a thread that is gone may hold it
+  else
+    pthread_mutex_unlock(tick_mutex());
+  registry().after_fork_child();
   rank_reset_after_fork();
-  pthread_mutex_init(tick_mutex(), nullptr);
-  world::fork_child();
-  registry().reinit_lock_after_fork();
-  if (t_heap_taken) pthread_mutex_init(&gc::heap().lock, nullptr);
-  pthread_mutex_init(roots_mutex(), nullptr);
-  pthread_mutex_init(slot_cache_mutex(), nullptr);
-  pthread_mutex_init(adopt_cache_mutex(), nullptr);
-  pthread_mutex_init(names_mutex(), nullptr);
-  pthread_mutex_init(lock_order_mutex(), nullptr);
-  g_report.mailboxes_reset = mailboxes_fork_child();
 }
 
 // r's thread did not survive: do what its teardown would have done, on its
@@ -266,7 +280,7 @@ namespace {
 struct SaveJob {
   std::string path;
   int pipe_rd = -1, pipe_wr = -1;
-  std::atomic<int> refs{2};
+  std::atomic<int> refs{1};  // the caller's; +1 while an interrupt may still run
   std::atomic<int> claim{0};  // 0 pending, 1 the interrupt forks, 2 the caller gave up
   uint32_t forked = 0;  // futex word: 1 once pid is set
   int pid = -1;
@@ -288,8 +302,7 @@ struct SaveJob {
   _exit(rc == TL_OK ? 0 : 1);
 }
 
-void fork_for_job(void* p) {
-  auto* job = static_cast<SaveJob*>(p);
+void fork_for_job(SaveJob* job) {
   int pending = 0;
   if (job->claim.compare_exchange_strong(pending, 1, std::memory_order_acq_rel)) {
     const pid_t pid = fork();
@@ -299,6 +312,12 @@ void fork_for_job(void* p) {
   }
   __atomic_store_n(&job->forked, 1u, __ATOMIC_RELEASE);
   os::futex_wake(&job->forked, 1);
+}
+
+// The interrupt on the initial thread: fork, then let go of its reference.
+void fork_interrupt(void* p) {
+  auto* job = static_cast<SaveJob*>(p);
+  fork_for_job(job);
   job->unref();
 }
 
@@ -333,13 +352,15 @@ extern "C" int tl_fork_and_save(const char* path, unsigned timeout_ms, int* stat
   // The seed's recipe: fork on the initial thread, at its next safe point.
   Record* initial = rt().initial;
   Record* self = current_record();
-  const bool here = !initial || initial == self || initial->current_state() == State::Dead;
-  if (here) {
-    fork_for_job(job);  // drops the interrupt's reference
-  } else if (tl_interrupt(initial->id, fork_for_job, job) != TL_OK) {
-    job->unref();  // the interrupt's reference: it will never run
-    fork_for_job(job);
+  bool here = !initial || initial == self || initial->current_state() == State::Dead;
+  if (!here) {
+    job->refs.store(2, std::memory_order_relaxed);  // the interrupt's, dropped when it has run
+    if (tl_interrupt(initial->id, fork_interrupt, job) != TL_OK) {
+      job->refs.store(1, std::memory_order_relaxed);  // it will never run: fork here
+      here = true;
+    }
   }
+  if (here) fork_for_job(job);
   // Wait for the fork (the interrupt runs when the initial thread polls).
   for (;;) {
     if (__atomic_load_n(&job->forked, __ATOMIC_ACQUIRE)) break;

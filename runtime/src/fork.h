@@ -7,8 +7,10 @@
 //   - prepare takes every runtime-internal lock, in the one order of
 //     docs/architecture.md ("Fork"): tick, lifecycle (exclusive: no stop in
 //     progress, none begins), registry, heap, roots, then every leaf lock
-//     (one rank entry for all of them, taken only here together); the
-//     parent releases them in reverse; the child re-initialises them all.
+//     (one rank entry for all of them, taken only here together); parent
+//     and child release them in reverse (in the child the forking thread
+//     still holds them, and nobody else does); the lifecycle rwlock, whose
+//     writer glibc records by kernel id, is made anew in the child.
 //   - In the child only the forking thread exists. Before the child
 //     handler returns, every other record is released on its thread's
 //     behalf (stacks, altstack, kernel handle, death watch, interrupts,
@@ -42,7 +44,7 @@ pthread_mutex_t* tick_mutex();         // thread_handles.cpp (taken before the r
 pthread_mutex_t* roots_mutex();        // gc/collect.cpp
 
 // Mailboxes (mailbox.cpp): the list lock and every box's lock, taken and
-// released around fork(); in the child, re-initialised, and the sleeper
+// released around fork(); in the child (locks still held), the sleeper
 // counts of boxes whose sleepers vanished reset (returns how many boxes).
 void mailboxes_fork_lock();
 void mailboxes_fork_unlock();

@@ -249,10 +249,8 @@ void tl::mailboxes_fork_unlock() {
   pthread_mutex_unlock(&g_boxes_mu);
 }
 unsigned tl::mailboxes_fork_child() {
-  pthread_mutex_init(&g_boxes_mu, nullptr);
   unsigned reset = 0;
   for (tl_mailbox* b = g_boxes; b; b = b->next_box) {
-    pthread_mutex_init(&b->mu, nullptr);
     // The forking thread sleeps on no box: every sleeper counted is gone.
     if (b->send_sleepers + b->recv_sleepers) ++reset;
     b->send_sleepers = b->recv_sleepers = 0;

@@ -173,10 +173,7 @@ int Registry::check_locked(tl_violation* out, size_t cap, int found) {
   return found;
 }
 
-void Registry::reinit_lock_after_fork() {
-  pthread_mutex_init(&mu_, nullptr);
-  pthread_mutex_init(&grave_mu_, nullptr);
-  t_depth = 0;
+void Registry::after_fork_child() {
   // Only the forking thread runs: a walker counted here was another thread,
   // now gone, and would keep the graveyard from being freed for good.
   walkers_.store(0, std::memory_order_seq_cst);

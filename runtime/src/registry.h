@@ -79,12 +79,11 @@ class Registry {
   // Check links, magic, states and count; returns violations written.
   int check_locked(tl_violation* out, size_t cap, int found);
 
-  // Fork (fork.h): the graveyard's leaf lock, for the prepare handler;
-  // in the child, both locks re-initialised unlocked, the forking thread's
-  // re-entrant hold forgotten, and the walkers of vanished threads
-  // uncounted.
+  // Fork (fork.h): the graveyard's leaf lock, for the prepare handler; in
+  // the child, once the forking thread released its holds, the walkers of
+  // vanished threads uncounted and the world not stopped.
   pthread_mutex_t* graveyard_mutex() { return &grave_mu_; }
-  void reinit_lock_after_fork();
+  void after_fork_child();
 
   Record* head_locked() { return head_.load(std::memory_order_relaxed); }
 

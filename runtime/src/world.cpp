@@ -204,7 +204,12 @@ void fork_unlock() {
   pthread_rwlock_unlock(&g_lifecycle);
   rank_dropped(Rank::Lifecycle);
 }
-void fork_child() {
+void fork_child(bool by_stopper) {
+  if (by_stopper) registry().unlock();  // the stop's own hold (fork.cpp released prepare's)
+  // Released first, for ThreadSanitizer's view of its owner; glibc records
+  // the writer by the parent thread's kernel id, which this thread no
+  // longer has, so the lock itself is then made anew.
+  pthread_rwlock_unlock(&g_lifecycle);
   os::rwlock_init_writer_preferred(&g_lifecycle);
   g_stopper.store(nullptr, std::memory_order_release);
   g_depth = 0;

@@ -57,10 +57,10 @@ void lifecycle_leave();
 // no stop begins until fork_unlock (parent) or fork_child (child).
 void fork_lock();
 void fork_unlock();
-// In the child: the lifecycle lock re-initialised, no stopper (a stop the
-// forking thread held ends with it: the threads it stopped are gone), every
-// generation answered.
-void fork_child();
+// In the child: the lifecycle lock released and made anew, no stopper (a
+// stop the forking thread held, by_stopper, ends: the threads it stopped
+// are gone, and its registry hold is given up), every generation answered.
+void fork_child(bool by_stopper);
 
 int set_policy(int policy);
 // r is exiting: if it holds the world stopped, restart the world (every

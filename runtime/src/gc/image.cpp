@@ -208,10 +208,11 @@ extern "C" int tl_image_check(const char* path, tl_image_header* out) {
                 static_cast<unsigned long long>(h.payload_bytes), static_cast<unsigned long long>(h.blocks),
                 static_cast<unsigned long long>(h.roots));
   const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size != sizeof h + want)
+  const uint64_t promised = uint64_t{sizeof h} + want;
+  if (size != promised)
     return fail(TL_EINVAL, "image %s: %s: %llu bytes, the header promises %llu", path,
-                size < sizeof h + want ? "truncated" : "trailing bytes", static_cast<unsigned long long>(size),
-                static_cast<unsigned long long>(sizeof h + want));
+                size < promised ? "truncated" : "trailing bytes", static_cast<unsigned long long>(size),
+                static_cast<unsigned long long>(promised));
   uint64_t sum = kFnvOffset;
   static thread_local unsigned char block[TL_IMAGE_BLOCK_BYTES];
   for (uint64_t i = 0; i < h.blocks; ++i) {
