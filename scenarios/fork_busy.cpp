@@ -223,35 +223,64 @@ int child_work(Context& ctx, std::string& why, bool full) {
   return 0;
 }
 
-void run_cycle(Context& ctx, bool storm) {
-  Shared s;
-  s.ctx = &ctx;
-  s.churn = storm;
-  if (!ctx.call.lock_new("fork-shared-0", &s.locks[0]) || !ctx.call.lock_new("fork-shared-1", &s.locks[1])) return;
-  const int n = std::max(5, ctx.params.threads);
-  std::vector<Member> members(static_cast<size_t>(n));
-  std::vector<tl_adapter_thread_id> managed;
-  std::vector<pthread_t> foreign;
-  for (int i = 0; i < n; ++i) {
-    members[i] = {&s, i};
-    if (role(i) <= kStopping) {
-      tl_adapter_thread_id id = 0;
-      if (ctx.call.spawn("fork-member", managed_member, &members[i], &id)) managed.push_back(id);
-    } else {
-      pthread_t t;
-      if (pthread_create(&t, nullptr, foreign_member, &members[i]) == 0) foreign.push_back(t);
+// Every member started (and running) for one cycle, and stopped and joined
+// at its end.
+class Crowd {
+ public:
+  // False (with a finding) when the shared locks could not be made.
+  bool start(Context& ctx, bool churn) {
+    ctx_ = &ctx;
+    s_.ctx = &ctx;
+    s_.churn = churn;
+    if (!ctx.call.lock_new("fork-shared-0", &s_.locks[0]) || !ctx.call.lock_new("fork-shared-1", &s_.locks[1]))
+      return false;
+    const int n = std::max(5, ctx.params.threads);
+    members_.resize(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      members_[i] = {&s_, i};
+      if (role(i) <= kStopping) {
+        tl_adapter_thread_id id = 0;
+        if (ctx.call.spawn("fork-member", managed_member, &members_[i], &id)) managed_.push_back(id);
+      } else {
+        pthread_t t;
+        if (pthread_create(&t, nullptr, foreign_member, &members_[i]) == 0) foreign_.push_back(t);
+      }
     }
+    started_ = static_cast<int>(managed_.size() + foreign_.size());
+    // Polling: a member may stop the world meanwhile, and this thread is
+    // managed (under the hybrid policy it would cost every stop its grace).
+    for (int seen = 0; seen < started_ && !ctx.has_findings();) {
+      ctx.rt->safepoint();
+      sched_yield();
+      const int now = s_.running.load();
+      if (now > seen) ctx.progress(static_cast<uint64_t>(now - seen));  // members starting
+      seen = now;
+    }
+    return true;
   }
-  const int started = static_cast<int>(managed.size() + foreign.size());
-  // Polling: a member may stop the world meanwhile, and this thread is
-  // managed (under the hybrid policy it would cost every stop its grace).
-  for (int seen = 0; seen < started && !ctx.has_findings();) {
-    ctx.rt->safepoint();
-    sched_yield();
-    const int now = s.running.load();
-    if (now > seen) ctx.progress(static_cast<uint64_t>(now - seen));  // members starting
-    seen = now;
+  int started() const { return started_; }
+  ~Crowd() {
+    if (!ctx_) return;
+    s_.stop.store(true);
+    for (auto id : managed_) ctx_->call.join(id);
+    for (auto t : foreign_) pthread_join(t, nullptr);
+    for (auto l : s_.locks)
+      if (l) ctx_->call.lock_free(l);
+    ctx_->progress();
   }
+
+ private:
+  Context* ctx_ = nullptr;
+  Shared s_;
+  std::vector<Member> members_;
+  std::vector<tl_adapter_thread_id> managed_;
+  std::vector<pthread_t> foreign_;
+  int started_ = 0;
+};
+
+void run_cycle(Context& ctx, bool storm) {
+  Crowd crowd;
+  if (!crowd.start(ctx, storm)) return;
   // fork-busy: a few forks with everyone busy; fork-storm: one every few ms.
   const int forks = storm ? 4 * ctx.params.iterations : ctx.params.iterations;
   for (int k = 0; k < forks && !ctx.has_findings(); ++k) {
@@ -268,12 +297,6 @@ void run_cycle(Context& ctx, bool storm) {
       }
     }
   }
-  s.stop.store(true);
-  for (auto id : managed) ctx.call.join(id);
-  for (auto t : foreign) pthread_join(t, nullptr);
-  ctx.call.lock_free(s.locks[0]);
-  ctx.call.lock_free(s.locks[1]);
-  ctx.progress();
 }
 
 // fork-to-dump (seed 003): with every member busy, an image saved in this
@@ -302,34 +325,10 @@ std::string image_path(const char* who, int k) {
 }
 
 void dump_cycle(Context& ctx) {
-  Shared s;
-  s.ctx = &ctx;
   const tl_adapter* rt = ctx.rt;
-  if (!ctx.call.lock_new("fork-shared-0", &s.locks[0]) || !ctx.call.lock_new("fork-shared-1", &s.locks[1])) return;
-  const int n = std::max(5, ctx.params.threads);
-  std::vector<Member> members(static_cast<size_t>(n));
-  std::vector<tl_adapter_thread_id> managed;
-  std::vector<pthread_t> foreign;
-  for (int i = 0; i < n; ++i) {
-    members[i] = {&s, i};
-    if (role(i) <= kStopping) {
-      tl_adapter_thread_id id = 0;
-      if (ctx.call.spawn("dump-member", managed_member, &members[i], &id)) managed.push_back(id);
-    } else {
-      pthread_t t;
-      if (pthread_create(&t, nullptr, foreign_member, &members[i]) == 0) foreign.push_back(t);
-    }
-  }
-  const int started = static_cast<int>(managed.size() + foreign.size());
-  // Polling: a member may stop the world meanwhile, and this thread is
-  // managed (under the hybrid policy it would cost every stop its grace).
-  for (int seen = 0; seen < started && !ctx.has_findings();) {
-    ctx.rt->safepoint();
-    sched_yield();
-    const int now = s.running.load();
-    if (now > seen) ctx.progress(static_cast<uint64_t>(now - seen));  // members starting
-    seen = now;
-  }
+  Crowd crowd;
+  if (!crowd.start(ctx, false)) return;
+  const int started = crowd.started();
   for (int k = 0; k < ctx.params.iterations && !ctx.has_findings(); ++k) {
     // 1. Not from here: other threads run and change the heap.
     const std::string here = image_path("refused", k);
@@ -366,12 +365,6 @@ void dump_cycle(Context& ctx) {
     std::remove(d.path.c_str());
     ctx.progress();
   }
-  s.stop.store(true);
-  for (auto id : managed) ctx.call.join(id);
-  for (auto t : foreign) pthread_join(t, nullptr);
-  ctx.call.lock_free(s.locks[0]);
-  ctx.call.lock_free(s.locks[1]);
-  ctx.progress();
 }
 
 void busy_cycle(Context& ctx) { run_cycle(ctx, false); }
