@@ -249,11 +249,12 @@ inline int acquire(tl_lock* l, unsigned timeout_ms, const char* what) {
   Record* r = l ? current_record() : nullptr;
   // Needs no order check before the take: a lock without TL_LOCK_CHECK_ORDER.
   if (__builtin_expect(r && !(__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_CHECK_ORDER), 1)) {
-    uint32_t zero = 0;
+    uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
     const unsigned tsan_try = timeout_ms == TL_FOREVER ? 0 : TL_TSAN_TRY_LOCK;
     TL_TSAN_MUTEX_PRE_LOCK(l, tsan_try);
-    if (__builtin_expect(
-            __atomic_compare_exchange_n(&l->word, &zero, kHeld, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) {
+    // Free (waiters queued or not: a running thread may go first): one CAS.
+    if (__builtin_expect(!(w & (kHeld | kGuard)), 1) &&
+        __builtin_expect(__atomic_compare_exchange_n(&l->word, &w, w | kHeld, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) {
       tl_lock* const outer = r->held_locks;
       __atomic_store_n(&l->owner, r->id, __ATOMIC_RELAXED);  // depth is 0 whenever the lock is free
       l->next_held = outer;
@@ -417,7 +418,7 @@ __attribute__((noinline)) int release_contended(tl_lock* l, tl_thread_id self) {
 // Fast path: the caller owns l once (not recursively), l is its innermost
 // held lock and l is not TL_LOCK_FAIR: the lock unlinked from the held
 // list, the owner cleared, one CAS (held -> free); no call, so no frame.
-// Waiters or the guard in the word: release_contended. Anything else is
+// A waiter to wake, or the guard in the word: release_contended. Anything else is
 // release_slow, which checks and does the same in general.
 extern "C" int tl_lock_release(tl_lock* l) {
   Record* r = l ? current_record() : nullptr;
@@ -426,14 +427,18 @@ extern "C" int tl_lock_release(tl_lock* l) {
     if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == self && l->depth == 0 &&
                              r->held_locks == l && !(__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & TL_LOCK_FAIR),
                          1)) {
+      // The word is read before the bookkeeping (its latency hidden); the
+      // CAS checks it is still so.
+      uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
       TL_TSAN_MUTEX_PRE_UNLOCK(l);
       r->held_locks = l->next_held;
       l->next_held = nullptr;
       __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
       TL_RACE_POINT();  // no owner recorded, the word still held
-      uint32_t expect = kHeld;
-      if (__builtin_expect(
-              __atomic_compare_exchange_n(&l->word, &expect, 0u, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED), 1)) {
+      // Nobody to wake (no waiters, or one already woken: kWaking): one CAS
+      // clears kHeld.
+      if (__builtin_expect(!(w & kGuard) && (!(w & kQueued) || (w & kWaking)), 1) &&
+          __builtin_expect(__atomic_compare_exchange_n(&l->word, &w, w & ~kHeld, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED), 1)) {
         TL_TSAN_MUTEX_POST_UNLOCK(l);
         return TL_OK;
       }
