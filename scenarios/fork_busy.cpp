@@ -403,7 +403,7 @@ const RegisterScenario storm{{
 const RegisterScenario dump{{
     .name = "fork-to-dump",
     .tags = {"fork", "image", "threads", "gc"},
-    .caps = kCaps | TL_CAP_IMAGE,
+    .caps = (kCaps & ~uint64_t{TL_CAP_FORK}) | TL_CAP_IMAGE,  // forks only through fork_and_save
     .description = "Seed 003's fork-to-dump: with threads busy, a heap image saved in the multi-threaded process "
                    "must be refused; saved from a forked child (forked on the initial thread, asked from it and "
                    "from a spawned thread) it must verify, while every thread keeps running.",
