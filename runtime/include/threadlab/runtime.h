@@ -399,7 +399,7 @@ int tl_kill(tl_thread_id target, unsigned timeout_ms, tl_kill_report *report);
  * it straight to a chosen waiter. A lock needs no init beyond TL_LOCK_INIT;
  * tl_lock_init sets a name and flags. Fields are the runtime's. */
 typedef struct tl_lock {
-  uint32_t word;             /* bit 0 held, bit 1 waiters queued, bit 2 queue guard */
+  uint32_t word;             /* bit 0 held, bit 1 waiters queued, bit 2 queue guard, bit 3 a woken waiter on its way */
   uint32_t flags;            /* TL_LOCK_* (bit 31: the last owner died holding it) */
   tl_thread_id owner;
   struct tl_lock *next_held; /* owner's list of held locks */
