@@ -85,7 +85,7 @@ void unlock_leaves() {
 }
 
 void prepare() {
-  if (!initialized()) return;
+  if (!initialized() || t_prepared) return;  // t_prepared: fork_prepared() took the locks already
   // The tick lock first: tl_set_cpu_tick holds it while it walks the
   // registry, so it ranks above the lifecycle lock here. The thread holding
   // the world stopped, which holds the lifecycle and registry locks already,
@@ -232,6 +232,21 @@ void child() {
   rt().initial = self;
 }
 
+// fork() with the runtime's locks taken before it rather than from its
+// prepare handler. ThreadSanitizer's fork() locks its allocator before the
+// C library runs the prepare handlers (the C library itself takes malloc's
+// locks after them), so a prepare handler that waits for a stop to end can
+// wait for a stopper that is waiting for that allocator: a deadlock seen
+// under tsan. Taken first, the wait happens before any of that.
+pid_t fork_prepared() {
+  prepare();
+  const pid_t p = fork();
+  const int e = errno;
+  if (p != 0 && t_prepared) parent();  // fork failed before its handlers ran
+  errno = e;
+  return p;
+}
+
 }  // namespace
 
 namespace forking {
@@ -266,7 +281,7 @@ extern "C" int tl_fork(int* pid) {
   TL_REQUIRE_INIT();
   if (!pid) return fail(TL_EINVAL, "tl_fork: pid is NULL");
   if (int rc = tl_fork_check(); rc != TL_OK) return rc;
-  const pid_t p = fork();
+  const pid_t p = fork_prepared();
   if (p < 0) return fail(TL_EAGAIN, "tl_fork: fork: %s", strerror(errno));
   *pid = static_cast<int>(p);
   return TL_OK;
@@ -305,7 +320,7 @@ struct SaveJob {
 void fork_for_job(SaveJob* job) {
   int pending = 0;
   if (job->claim.compare_exchange_strong(pending, 1, std::memory_order_acq_rel)) {
-    const pid_t pid = fork();
+    const pid_t pid = fork_prepared();
     if (pid == 0) save_in_child(job);
     job->fork_errno = pid < 0 ? errno : 0;
     job->pid = static_cast<int>(pid);
