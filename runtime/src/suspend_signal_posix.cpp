@@ -4,13 +4,22 @@
 // SIG_SUSPEND's handler runs on the target. It allocates nothing and takes
 // no lock (a stopped thread could hold any of them): it reads its record
 // through initial-exec TLS, copies registers out of the ucontext, publishes
-// acked_gen, posts the ack semaphore (sem_post is async-signal-safe), and
-// waits on the resume word (a futex, a raw syscall) until resume_gen
-// reaches its generation. The wait compares the word it read before
-// checking resume_gen, so a resume that lands before the wait changes the
-// word and the wait returns at once: no resume is lost. The handler never
-// changes its signal mask (every signal stays blocked while it runs), which
-// also keeps ThreadSanitizer's deferred delivery from nesting inside it.
+// acked_gen, bumps the ack word and wakes the stopper (a futex, a raw
+// system call), and waits on the resume word (a futex too) until
+// resume_gen reaches its generation. The wait compares the word it read
+// before checking resume_gen, so a resume that lands before the wait
+// changes the word and the wait returns at once: no resume is lost. The
+// handler never changes its signal mask (every signal stays blocked while
+// it runs).
+//
+// It calls nothing a sanitizer intercepts (only raw system calls and
+// atomics). ThreadSanitizer delivers an asynchronous signal late, from the
+// next intercepted call, with every signal blocked and the mask to restore
+// kept per thread: an intercepted call made inside such a delivery (the
+// ack was once sem_post) delivers again, nested, overwrites that saved
+// mask, and the thread goes on with every signal blocked, SIGSEGV
+// included, so its next write-barrier or guard-zone fault killed the
+// process with no report (fault-signal-storm under tsan, ~1 run in 10).
 //
 // Stacks: the handler is installed without SA_ONSTACK, so it runs on the
 // stack it interrupted — the thread's own (large) stack normally, and the
@@ -26,7 +35,6 @@
 // in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
 // its object file for allocator and lock symbols).
 #include <errno.h>
-#include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -55,7 +63,11 @@ constexpr int kSuspendSignal = SIGPWR;
 constexpr int kSuspendSignal = SIGUSR1;
 #endif
 
-sem_t g_ack;
+// The ack channel: posts bump the word; the stopper remembers the last
+// value it consumed. Several posts between two waits collapse into one
+// wake, which is all the stopper needs: it re-reads every target's ack.
+uint32_t g_ack_word = 0;   // futex word [atomic]
+uint32_t g_ack_taken = 0;  // [stopper]
 
 // What the collector scans for a thread stopped in this handler: the
 // interrupted registers from the ucontext, and the stack it interrupted from
@@ -156,8 +168,6 @@ __attribute__((noinline)) void bind_siglongjmp() {
 void bind_handler_calls() {
   const int saved_errno = errno;  // __errno_location
   errno = saved_errno;
-  sem_post(&g_ack);
-  sem_trywait(&g_ack);
   uint32_t nobody = 0;
   os::futex_wake(&nobody, 1);                            // syscall (every futex wait and wake)
   os::futex_wait(&nobody, 1);                            // returns at once: the word is not 1
@@ -171,7 +181,6 @@ void bind_handler_calls() {
 }  // namespace
 
 bool install() {
-  if (sem_init(&g_ack, 0, 0) != 0) return false;
   bind_handler_calls();
   struct sigaction sa = {};
   sa.sa_sigaction = on_suspend;
@@ -198,17 +207,15 @@ bool request_hard_kill(Record* r) {
   return pthread_kill(r->pthread, kSuspendSignal) == 0;
 }
 
-void ack_post() { sem_post(&g_ack); }
+void ack_post() {  // [signal path]
+  __atomic_fetch_add(&g_ack_word, 1u, __ATOMIC_RELEASE);
+  os::futex_wake(&g_ack_word, INT32_MAX);
+}
 
 void ack_wait(unsigned us) {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_nsec += static_cast<long>(us) * 1000;
-  while (ts.tv_nsec >= 1000000000L) {
-    ts.tv_nsec -= 1000000000L;
-    ++ts.tv_sec;
-  }
-  sem_timedwait(&g_ack, &ts);
+  const uint32_t taken = __atomic_load_n(&g_ack_taken, __ATOMIC_RELAXED);
+  if (__atomic_load_n(&g_ack_word, __ATOMIC_ACQUIRE) == taken) os::futex_wait_for(&g_ack_word, taken, us);
+  __atomic_store_n(&g_ack_taken, __atomic_load_n(&g_ack_word, __ATOMIC_ACQUIRE), __ATOMIC_RELAXED);
 }
 
 }  // namespace tl::mech
