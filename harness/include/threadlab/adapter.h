@@ -349,6 +349,13 @@ typedef struct tl_adapter {
   int (*save_image)(const char *path);
   int (*image_check)(const char *path);
   int (*fork_and_save)(const char *path, unsigned timeout_ms, int *status);
+  /* Optional: give the runtime's caches back to the OS (spare thread slots,
+   * adopted records kept for reuse, ...). The harness calls it at each
+   * cycle's end, just before the leak probes sample, so they see what the
+   * runtime retains rather than how full a bounded cache happens to be (a
+   * cache filling up over the first cycles at 64 threads read as a slope).
+   * A cache past its own bound is the runtime's to report (integrity). */
+  int (*trim)(void);
 } tl_adapter;
 
 /* ---- the harness's own entry point, for third-party adapters --------- */

@@ -112,6 +112,7 @@ int ref_fork_child() {
 }
 
 int ref_save_image(const char* path) { return st(tl_save_image(path), "tl_save_image"); }
+int ref_trim() { return st(tl_trim(), "tl_trim"); }
 int ref_image_check(const char* path) { return st(tl_image_check(path, nullptr), "tl_image_check"); }
 int ref_fork_and_save(const char* path, unsigned timeout_ms, int* status) {
   return st(tl_fork_and_save(path, timeout_ms, status), "tl_fork_and_save");
@@ -254,6 +255,7 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.save_image = ref_save_image;
   a.image_check = ref_image_check;
   a.fork_and_save = ref_fork_and_save;
+  a.trim = ref_trim;
   return a;
 }
 

@@ -142,6 +142,9 @@ void check_lock_order(const tl_adapter* rt, ChildContext& ctx, nlohmann::json& p
 }
 
 void sample(const tl_adapter* rt, SeriesSet& series, ChildContext& ctx) {
+  // Caches back first (adapter.h, trim): a bounded cache still filling is
+  // not a leak. A trim the runtime refuses now leaves them as they are.
+  if (rt->trim) (void)rt->trim();
   ProbeSample s;
   std::string err;
   if (!probe_sample(0, &s, &err)) {
