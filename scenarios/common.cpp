@@ -105,6 +105,28 @@ void fill_object(uint64_t* o, uint64_t tag) {
   for (size_t i = 0; i < kObjectWords; ++i) o[i] = tag * 0x9e3779b97f4a7c15ull + i;
 }
 
+namespace {
+// True when o, no longer intact, holds another object's fill (fill_object
+// with a different tag), word for word or still being written over the old
+// contents or the poison: it was freed and handed out again. Any other
+// change is someone writing where they should not.
+bool holds_another_objects_fill(const uint64_t* o, uint64_t tag, unsigned char poison) {
+  uint64_t poison_word = 0;
+  for (size_t k = 0; k < sizeof poison_word; ++k) poison_word = (poison_word << 8) | poison;
+  const uint64_t mine = tag * 0x9e3779b97f4a7c15ull;
+  size_t theirs = 0;  // words of the other fill: one alone could be any stray store
+  uint64_t base = 0;
+  for (size_t i = 0; i < kObjectWords; ++i) {
+    const uint64_t w = o[i];
+    if (w == mine + i || (poison != 0 && w == poison_word)) continue;
+    if (theirs == 0) base = w - i;
+    else if (w != base + i) return false;
+    ++theirs;
+  }
+  return theirs >= 2;
+}
+}  // namespace
+
 bool check_object(Context& ctx, const uint64_t* o, uint64_t tag, const std::string& where, bool only_gc_touches) {
   const bool live = ctx.rt->is_live(o) != 0;
   bool same = true;
@@ -113,7 +135,7 @@ bool check_object(Context& ctx, const uint64_t* o, uint64_t tag, const std::stri
   bool poisoned = ctx.rt->poison_byte != 0;
   const auto* b = reinterpret_cast<const unsigned char*>(o);
   for (size_t i = sizeof(void*); i < kObjectWords * 8 && poisoned; ++i) poisoned = b[i] == ctx.rt->poison_byte;
-  const bool reused = live && !poisoned && only_gc_touches;
+  const bool reused = live && !poisoned && (only_gc_touches || holds_another_objects_fill(o, tag, ctx.rt->poison_byte));
   ctx.finding(live && !poisoned && !reused ? Verdict::Scribble : Verdict::Invariant,
               fmt::format("object {} ({}) after a collection: {}", static_cast<const void*>(o), where,
                           !live || poisoned ? "freed (poisoned) although still referenced"

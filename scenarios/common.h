@@ -62,9 +62,11 @@ constexpr size_t kObjectWords = 8;
 void fill_object(uint64_t* o, uint64_t tag);
 // True when o is live and intact; otherwise a finding says how it was
 // found: freed (the runtime's poison byte) or handed out again although
-// still referenced is `invariant`; changed contents is `scribble` — unless
-// nothing but the collector could have touched it (`only_gc_touches`), when
-// a change means it was freed and reused: `invariant` too.
+// still referenced is `invariant`, and so is an object that now holds
+// another object's fill (fill_object with another tag: freed and reused);
+// any other change is `scribble` — unless nothing but the collector could
+// have touched it (`only_gc_touches`), when any change means it was freed
+// and reused: `invariant` too.
 bool check_object(Context& ctx, const uint64_t* o, uint64_t tag, const std::string& where, bool only_gc_touches = false);
 
 // Push `count` tagged words; returns false (finding recorded) on failure.

@@ -18,8 +18,7 @@ def test_list_shows_scenarios_tags_caps_descriptions(lab):
         ref = next(a for a in doc["adapters"] if a["name"] == name)
         assert ref["problem"] == ""
         assert {"suspend", "collect", "interrupt", "kill", "locks", "regions", "heap", "cleanups", "mailboxes",
-                "lock_handoff"} <= set(ref["caps"].split(",") if isinstance(ref["caps"], str) else ref["caps"])
-        assert "fork" not in ref["caps"]
+                "lock_handoff", "fork", "image"} <= set(ref["caps"].split(",") if isinstance(ref["caps"], str) else ref["caps"])
 
 
 def test_leaks_clean_lifecycle(lab, validate, tmp_path):
