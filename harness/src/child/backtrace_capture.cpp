@@ -1,5 +1,6 @@
-// backtrace_capture.cpp — see backtrace_capture.h. Everything here is called
-// from signal handlers: no allocation, no locks, no stdio.
+// backtrace_capture.cpp — see backtrace_capture.h. capture_frames and the
+// sig_append helpers are called from signal handlers: no allocation, no
+// locks, no stdio. name_frames is not.
 #define UNW_LOCAL_ONLY
 #include "child/backtrace_capture.h"
 
@@ -15,16 +16,32 @@ void capture_frames(Frames* out) {
   if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0) return;
   do {
     int i = out->n;
-    unw_word_t ip = 0, off = 0;
+    unw_word_t ip = 0;
     unw_get_reg(&cur, UNW_REG_IP, &ip);
     out->ip[i] = ip;
     out->name[i][0] = '\0';
-    if (unw_get_proc_name(&cur, out->name[i], sizeof out->name[i], &off) != 0 && out->name[i][0] == '\0')
-      off = 0;
-    out->off[i] = off;
+    out->off[i] = 0;
     if (out->signal_frame < 0 && unw_is_signal_frame(&cur) > 0) out->signal_frame = i;
     out->n = i + 1;
   } while (out->n < Frames::kMax && unw_step(&cur) > 0);
+}
+
+void name_frames(Frames* f) {
+  for (int i = 0; i < f->n; ++i) {
+    // A frame above another holds a return address, which may be the first
+    // byte after a call at the very end of its function: look up the call.
+    const bool return_address = i > 0 && i - 1 != f->signal_frame;
+    const unw_word_t at = f->ip[i] - (return_address ? 1 : 0);
+    unw_context_t ctx;
+    unw_cursor_t cur;
+    unw_word_t off = 0;
+    f->name[i][0] = '\0';
+    f->off[i] = 0;
+    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0 || unw_set_reg(&cur, UNW_REG_IP, at) != 0)
+      continue;
+    if (unw_get_proc_name(&cur, f->name[i], sizeof f->name[i], &off) != 0 && f->name[i][0] == '\0') continue;
+    f->off[i] = off + (return_address ? 1 : 0);
+  }
 }
 
 size_t sig_append(char* buf, size_t pos, size_t cap, const char* s) {

@@ -11,8 +11,13 @@
 //   "crash end\n".
 //
 // Invariants:
-//   - The handler allocates nothing and takes no lock (backtrace_capture.h);
-//     it formats into a static buffer and write()s it.
+//   - The handler formats into a static buffer and write()s it. It captures
+//     the backtrace without allocating (backtrace_capture.h), then names
+//     the frames in the handler: the process is ending and has no other
+//     context to do it in. Naming can allocate inside libunwind, so a crash
+//     inside malloc may hang here; the header line is written first, and
+//     the runner's timeout ends such a child (known limit: a symbolizer
+//     outside the dying process would lift it).
 //   - Only the first crashing thread reports (an atomic flag); the others go
 //     straight to the default action.
 //   - The handler runs on an alternate stack (SA_ONSTACK) on every thread
@@ -66,6 +71,7 @@ void on_crash(int sig, siginfo_t* info, void*) {
     n = sig_append(g_line, n, cap, "\n");
     put(n);
     capture_frames(&g_frames);
+    name_frames(&g_frames);  // the one non-signal-safe step (file comment)
     int start = g_frames.signal_frame >= 0 ? g_frames.signal_frame + 1 : 0;
     for (int i = start; i < g_frames.n; ++i) {
       n = sig_append(g_line, 0, cap, "frame ");

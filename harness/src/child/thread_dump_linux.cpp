@@ -3,7 +3,8 @@
 // Mechanism: the dumping thread lists /proc/self/task, assigns each thread a
 // static slot, and sends it kDumpSignal with tgkill. The handler (on the
 // target thread) finds its slot by kernel tid, captures its own backtrace
-// into the slot and publishes it with a release store. The dumper waits a
+// (addresses only) into the slot and publishes it with a release store; the
+// dumper names the frames once they are in. The dumper waits a
 // bounded time, then reads the slots and what /proc says of each thread
 // (probes/tasks_linux.cpp, shared with the runner's and exec's dumps).
 //
@@ -134,6 +135,7 @@ std::vector<ThreadSnapshot> dump_all_threads(int wait_ms, std::string* note) {
     int s = slot_of[i];
     if (s >= 0 && g_slots[s].state.load(std::memory_order_acquire) == 2) {
       t.answered = true;
+      name_frames(&g_slots[s].frames);  // here, not in the target's handler (backtrace_capture.h)
       t.backtrace = format_frames(g_slots[s].frames, true);
     } else {
       ++silent;
