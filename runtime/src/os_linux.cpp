@@ -124,7 +124,7 @@ void describe_threads(int pid, char* buf, size_t cap) {
   };
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] == '.') continue;
-    char path[128], stat[256], wchan[64];
+    char path[sizeof dir + sizeof e->d_name + 16], stat[256], wchan[64];  // room for any task name
     std::snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
     first_line(path, stat, sizeof stat);
     std::snprintf(path, sizeof path, "%s/%s/wchan", dir, e->d_name);
