@@ -377,6 +377,22 @@ TEST(Fork, StopperIsRefusedAndItsRawForkEndsTheStopInTheChild) {
 // from fork only after the stopper began its resume.
 TEST(Fork, DuringAStopWaitsForItsEnd) {
   std::atomic<int> phase{0};  // 1 world stopped, 2 forker about to fork, 3 resuming
+  int status = -100;
+  int seen = 0;
+  // The forker exists before the stop: this (initial, managed) thread is
+  // one of the stopped, and a thread it started only after the stop began
+  // would never start (under ThreadSanitizer the stop landed inside its
+  // pthread_create every time, and the stopper waited for it for good).
+  std::thread forker([&] {
+    while (phase.load() < 1) {
+    }
+    phase.store(2);
+    int pid = -1;
+    if (tl_fork(&pid) != TL_OK) return;
+    if (pid == 0) _exit(0);
+    seen = phase.load();
+    status = reap(pid, 20000);
+  });
   tl_thread_id stopper = 0;
   struct Arg {
     std::atomic<int>* phase;
@@ -385,7 +401,10 @@ TEST(Fork, DuringAStopWaitsForItsEnd) {
                 "stopper",
                 [](void* p) {
                   auto* ph = static_cast<Arg*>(p)->phase;
-                  if (tl_suspend_others() != TL_OK) return;
+                  if (tl_suspend_others() != TL_OK) {
+                    ph->store(1);  // let the forker go; the test then fails on seen
+                    return;
+                  }
                   ph->store(1);
                   while (ph->load() < 2) {
                   }
@@ -397,18 +416,6 @@ TEST(Fork, DuringAStopWaitsForItsEnd) {
                 },
                 &arg, &stopper),
             TL_OK);
-  int status = -100;
-  int seen = 0;
-  std::thread forker([&] {
-    while (phase.load() < 1) {
-    }
-    phase.store(2);
-    int pid = -1;
-    if (tl_fork(&pid) != TL_OK) return;
-    if (pid == 0) _exit(0);
-    seen = phase.load();
-    status = reap(pid, 20000);
-  });
   forker.join();
   ASSERT_EQ(tl_join(stopper), TL_OK);
   EXPECT_EQ(status, 0);
