@@ -101,8 +101,13 @@ bool tagged_pop_check(Context& ctx, uint64_t tag, int count, const char* who) {
 
 namespace threadlab::scn {
 
+namespace {
+// Word i of an object filled for tag.
+uint64_t fill_word(uint64_t tag, size_t i) { return tag * 0x9e3779b97f4a7c15ull + i; }
+}  // namespace
+
 void fill_object(uint64_t* o, uint64_t tag) {
-  for (size_t i = 0; i < kObjectWords; ++i) o[i] = tag * 0x9e3779b97f4a7c15ull + i;
+  for (size_t i = 0; i < kObjectWords; ++i) o[i] = fill_word(tag, i);
 }
 
 namespace {
@@ -113,12 +118,11 @@ namespace {
 bool holds_another_objects_fill(const uint64_t* o, uint64_t tag, unsigned char poison) {
   uint64_t poison_word = 0;
   for (size_t k = 0; k < sizeof poison_word; ++k) poison_word = (poison_word << 8) | poison;
-  const uint64_t mine = tag * 0x9e3779b97f4a7c15ull;
   size_t theirs = 0;  // words of the other fill: one alone could be any stray store
   uint64_t base = 0;
   for (size_t i = 0; i < kObjectWords; ++i) {
     const uint64_t w = o[i];
-    if (w == mine + i || (poison != 0 && w == poison_word)) continue;
+    if (w == fill_word(tag, i) || (poison != 0 && w == poison_word)) continue;
     if (theirs == 0) base = w - i;
     else if (w != base + i) return false;
     ++theirs;
@@ -130,7 +134,7 @@ bool holds_another_objects_fill(const uint64_t* o, uint64_t tag, unsigned char p
 bool check_object(Context& ctx, const uint64_t* o, uint64_t tag, const std::string& where, bool only_gc_touches) {
   const bool live = ctx.rt->is_live(o) != 0;
   bool same = true;
-  for (size_t i = 0; i < kObjectWords && live; ++i) same = same && o[i] == tag * 0x9e3779b97f4a7c15ull + i;
+  for (size_t i = 0; i < kObjectWords && live; ++i) same = same && o[i] == fill_word(tag, i);
   if (live && same) return true;
   bool poisoned = ctx.rt->poison_byte != 0;
   const auto* b = reinterpret_cast<const unsigned char*>(o);
