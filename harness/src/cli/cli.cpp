@@ -102,15 +102,57 @@ int run_cli(int argc, char** argv) {
   image_check->add_option("--adapter", img.adapter, "runtime adapter that reads it (default reference)")
       ->type_name("NAME");
 
-  const char* later[][2] = {{"selftest", "prove every injected defect is caught"},
-                            {"fuzz", "run the op-program fuzzer"},
-                            {"replay", "replay an op program"},
-                            {"decode", "print an op program as text"},
-                            {"encode", "turn a text op program into bytes"},
-                            {"minimize", "shrink a failing op program"},
-                            {"repro", "write a standalone C reproducer of a finding"}};
-  for (auto& v : later)
-    app.add_subcommand(v[0], std::string("[planned] ") + v[1])->allow_extras()->group(kPlannedGroup);
+  CodecOptions dec, enc;
+  auto* decode = app.add_subcommand("decode", "print an op program (binary or text) as canonical text");
+  decode->add_option("file", dec.in, "program file (default -: standard input)");
+  decode->add_option("-o,--output", dec.out, "where to write the text (default -: standard output)")->type_name("FILE");
+  auto* encode = app.add_subcommand("encode", "turn a text op program into its binary encoding");
+  encode->add_option("file", enc.in, "text program (default -: standard input)");
+  encode->add_option("-o,--output", enc.out, "where to write the bytes (default -: standard output)")
+      ->type_name("FILE");
+
+  ReplayOptions rp;
+  auto* replay = app.add_subcommand("replay", "rerun op programs, each in its own child, a verdict per file");
+  replay->add_option("files", rp.files, "program files (text or binary)")->required();
+  replay->add_option("--adapter", rp.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  replay->add_option("--repeat", rp.repeat, "runs per file (flaky findings)")->check(num_range(1, 100000));
+  replay->add_option("--timeout", rp.timeout_s, "per-run timeout in seconds (default 30)")
+      ->check(num_range(0.5, 86400.0));
+  report_flags(replay, &rp.reports, true);
+
+  MinimizeOptions mn;
+  auto* minimize = app.add_subcommand("minimize", "shrink a failing op program at the op level");
+  minimize->add_option("file", mn.file, "the failing program (text or binary)")->required();
+  minimize->add_option("-o,--output", mn.out, "where to write the minimal text (default FILE.min.txt)")
+      ->type_name("FILE");
+  minimize->add_option("--adapter", mn.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  minimize->add_option("--tries", mn.tries, "runs per candidate; it fails if any run fails (default 5)")
+      ->check(num_range(1, 1000));
+  minimize->add_option("--timeout", mn.timeout_s, "per-run timeout in seconds (default 30)")
+      ->check(num_range(0.5, 86400.0));
+
+  ReproOptions rr;
+  auto* repro = app.add_subcommand("repro", "write a standalone C reproducer of a finding");
+  repro->add_option("file", rr.file, "the program (text or binary)")->required();
+  repro->add_option("-o,--output", rr.out, "the C file (default -: standard output)")->type_name("FILE");
+  repro->add_option("--adapter", rr.adapter, "adapter the reproducer drives (default reference)")
+      ->type_name("NAME");
+
+  FuzzOptions fz;
+  auto* fuzz = app.add_subcommand("fuzz", "fuzz op programs with AFL++ or libFuzzer");
+  fuzz->add_option("--engine", fz.engine, "afl or libfuzzer (default libfuzzer)")
+      ->check(CLI::IsMember({"afl", "libfuzzer"}));
+  fuzz->add_option("--time", fz.time_s, "seconds to fuzz (default 60)")->check(num_range(1.0, 31536000.0));
+  fuzz->add_option("--adapter", fz.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  fuzz->add_option("--jobs", fz.jobs, "fuzzer instances (AFL++: one main, N-1 secondaries)")
+      ->check(num_range(1, 256));
+  fuzz->add_option("--corpus", fz.corpus, "seed corpus directory (default fuzz/corpus)")->type_name("DIR");
+  fuzz->add_option("--out", fz.out_dir, "output directory (default build/fuzz/ENGINE-ADAPTER)")->type_name("DIR");
+  report_flags(fuzz, &fz.reports, false);
+
+  app.add_subcommand("selftest", "[planned] prove every injected defect is caught")
+      ->allow_extras()
+      ->group(kPlannedGroup);
 
   ChildArgs child;
   auto* ch = app.add_subcommand("__child", "")->group("");
@@ -145,6 +187,12 @@ int run_cli(int argc, char** argv) {
   }
   if (*ch) return child_main(child);
   if (*image_check) return verb_image_check(img);
+  if (*decode) return verb_decode(dec);
+  if (*encode) return verb_encode(enc);
+  if (*replay) return verb_replay(rp);
+  if (*minimize) return verb_minimize(mn);
+  if (*repro) return verb_repro(rr);
+  if (*fuzz) return verb_fuzz(fz);
   std::fprintf(stderr, "threadlab: verb '%s' is planned and not implemented yet (threadlab --help lists verbs)\n",
                app.get_subcommands().front()->get_name().c_str());
   return 2;

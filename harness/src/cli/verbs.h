@@ -49,7 +49,55 @@ struct ImageOptions {
   std::string adapter = "reference";
 };
 
+// decode: binary program -> text; encode: text -> binary ("-": stdin/stdout).
+struct CodecOptions {
+  std::string in = "-";
+  std::string out = "-";
+};
+
+// replay FILE...: each program run in its own child process, a verdict each.
+struct ReplayOptions {
+  std::vector<std::string> files;
+  std::string adapter = "reference";
+  int repeat = 1;         // runs per file (flaky findings)
+  double timeout_s = 30;  // per run
+  ReportPaths reports;
+};
+
+// minimize FILE: op-level delta debugging, each candidate run `tries` times.
+struct MinimizeOptions {
+  std::string file;
+  std::string out;  // "" : FILE.min.txt
+  std::string adapter = "reference";
+  int tries = 5;
+  double timeout_s = 30;
+};
+
+// repro FILE -o OUT.c: a standalone C program against the adapter ABI.
+struct ReproOptions {
+  std::string file;
+  std::string out = "-";
+  std::string adapter = "reference";
+};
+
+// fuzz: build the engine's target if needed, run it, decode the findings.
+struct FuzzOptions {
+  std::string engine = "libfuzzer";  // afl | libfuzzer
+  double time_s = 60;
+  std::string adapter = "reference";
+  int jobs = 1;
+  std::string corpus;   // "" : fuzz/corpus
+  std::string out_dir;  // "" : build/fuzz/<engine>-<adapter>
+  ReportPaths reports;
+};
+
 int verb_list(bool json);
+int verb_decode(const CodecOptions& o);
+int verb_encode(const CodecOptions& o);
+int verb_replay(const ReplayOptions& o);
+int verb_minimize(const MinimizeOptions& o);
+int verb_repro(const ReproOptions& o);
+int verb_fuzz(const FuzzOptions& o);
 int verb_image_check(const ImageOptions& o);
 int verb_run(const RunOptions& o);
 int verb_leaks(const LeaksOptions& o);
