@@ -1,8 +1,12 @@
 // os_posix.cpp — POSIX parts of the platform interface: memory mapping,
 // thread creation, raw writes, and the simulated-failure counters.
 //
-// Invariant: the simulated-failure counters are plain atomics, so a test
-// can arm them from any thread and the next real call consumes one.
+// Invariants: the simulated-failure counters are plain atomics, so a test
+// can arm them from any thread and the next real call consumes one. The nth
+// counter (tl_os_fail_nth) is the calling thread's own, a plain thread-local
+// (no dynamic initialisation, so reading it is async-signal-safe), consulted
+// in should_fail before the per-call counters: every simulated-failure-capable
+// call counts, whichever call it is.
 #include <errno.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -19,10 +23,13 @@ namespace tl::os {
 namespace {
 constexpr int kOsCalls = 8;  // > every tl_os_call
 std::atomic<int> g_fail[kOsCalls];
+// Calls left until the one that fails; 0: disarmed.
+thread_local unsigned t_fail_nth = 0;
 }
 
 bool should_fail(int call) {
   if (call < 0 || call >= kOsCalls) return false;
+  if (t_fail_nth != 0 && --t_fail_nth == 0) return true;
   int n = g_fail[call].load(std::memory_order_relaxed);
   while (n > 0) {
     if (g_fail[call].compare_exchange_weak(n, n - 1)) return true;
@@ -120,6 +127,8 @@ void write_all(int fd, const char* buf, size_t len) {
 }
 
 }  // namespace tl::os
+
+extern "C" void tl_os_fail_nth(unsigned nth) { tl::os::t_fail_nth = nth; }
 
 extern "C" void tl_os_fail_next(int call, int n) {
   if (call < 0 || call >= tl::os::kOsCalls) return;

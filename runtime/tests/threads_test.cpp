@@ -223,6 +223,58 @@ TEST(ThreadErrors, ThreadExhaustionIsEAGAINAndRecoverable) {
   ASSERT_EQ(tl_join(id), TL_OK);
 }
 
+// tl_os_fail_nth: the calling thread's nth failure-capable OS call fails,
+// once. Swept over n, every call a spawn makes fails in turn: each failure
+// is an error with a message, leaves the ledger as it was, and the first n
+// past the spawn's last call lets it succeed.
+TEST(ThreadErrors, FailNthSweepsEveryCallOfASpawn) {
+  unsigned n = 1;
+  for (; n < 64; ++n) {
+    ASSERT_EQ(tl_trim(), TL_OK);
+    tl_counters before{};
+    ASSERT_EQ(tl_get_counters(&before), TL_OK);
+    tl_os_fail_nth(n);
+    tl_thread_id id = 0;
+    const int rc = tl_spawn("nth", count_fn, nullptr, &id);
+    tl_os_fail_nth(0);
+    if (rc == TL_OK) {
+      ASSERT_EQ(tl_join(id), TL_OK);
+      break;
+    }
+    EXPECT_TRUE(rc == TL_ENOMEM || rc == TL_EAGAIN) << "n=" << n << ": " << tl_strerror(rc);
+    EXPECT_STRNE(tl_last_error(), "") << "n=" << n;
+    ASSERT_EQ(tl_trim(), TL_OK);  // a slot given back to the cache is not a leak
+    tl_counters after{};
+    ASSERT_EQ(tl_get_counters(&after), TL_OK);
+    EXPECT_EQ(after.records_live, before.records_live) << "n=" << n;
+    EXPECT_EQ(after.stacks_mapped, before.stacks_mapped) << "n=" << n;
+  }
+  EXPECT_GT(n, 1u) << "a spawn from an empty cache makes at least one failure-capable call";
+  EXPECT_LT(n, 64u) << "tl_os_fail_nth never let the spawn through";
+}
+
+TEST(ThreadErrors, FailNthIsPerThreadAndDisarms) {
+  ASSERT_EQ(tl_trim(), TL_OK);
+  // Armed on another thread: this thread's calls do not count.
+  std::thread other([] { tl_os_fail_nth(1); });
+  other.join();
+  tl_thread_id id = 0;
+  ASSERT_EQ(tl_spawn("other-armed", count_fn, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+  // Armed, then disarmed: nothing fails.
+  ASSERT_EQ(tl_trim(), TL_OK);
+  tl_os_fail_nth(1);
+  tl_os_fail_nth(0);
+  ASSERT_EQ(tl_spawn("disarmed", count_fn, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+  // Consumed once: the spawn after a failed one succeeds unarmed.
+  ASSERT_EQ(tl_trim(), TL_OK);
+  tl_os_fail_nth(1);
+  EXPECT_NE(tl_spawn("fails", count_fn, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_spawn("after", count_fn, nullptr, &id), TL_OK);
+  ASSERT_EQ(tl_join(id), TL_OK);
+}
+
 #if !defined(TL_UNDER_ASAN) && !defined(TL_UNDER_TSAN)
 // A real limit, not a simulated one: in a child process, cap the address
 // space and spawn until the OS says no.

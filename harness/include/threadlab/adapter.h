@@ -21,8 +21,10 @@
  *   - Adapters are process-global: `init` runs once per process, before any
  *     other operation.
  *   - The table only grows at its end. Operations after `thread_list` are
- *     revision 2; an adapter whose struct_size ends before them is accepted
- *     and those operations read as NULL (their capability bits must be clear).
+ *     revision 2, and each later "revision N" block below (3: lock order and
+ *     handoff, stacks; 4: heap images, trim; 5: os_fail_nth) extends it; an
+ *     adapter whose struct_size ends before a revision is accepted and that
+ *     revision's operations read as NULL (their capability bits must be clear).
  * This header compiles as C99 and as C++.
  */
 #ifndef THREADLAB_ADAPTER_H
@@ -104,7 +106,9 @@ enum {
   /* revision 3: stacks — each thread's stacks and guards as the runtime believes them */          \
   X(STACKS, stacks, 19, a->stacks)                                                               \
   /* revision 4: heap images — save_image, image_check, fork_and_save */                          \
-  X(IMAGE, image, 20, a->save_image && a->image_check && a->fork_and_save)
+  X(IMAGE, image, 20, a->save_image && a->image_check && a->fork_and_save)                       \
+  /* revision 5: os_fail_nth — make one chosen OS call of the calling thread fail */               \
+  X(OS_FAIL, os_fail, 21, a->os_fail_nth)
 
 #define TL_CAP_ENUM_(NAME, name, bit, needs) TL_CAP_##NAME = 1u << (bit),
 enum { TL_CAPABILITIES(TL_CAP_ENUM_) };
@@ -356,6 +360,16 @@ typedef struct tl_adapter {
    * cache filling up over the first cycles at 64 threads read as a slope).
    * A cache past its own bound is the runtime's to report (integrity). */
   int (*trim)(void);
+
+  /* ---- revision 5 ---- */
+  /* TL_CAP_OS_FAIL: the calling thread's nth OS call the runtime makes from
+   * now on (counting only calls the runtime can fail on purpose: mmap,
+   * mprotect, thread creation, sigaltstack, per-thread handles, fork, ...)
+   * fails with its usual errno, as if the OS had refused it; 0 disarms. The
+   * counter is the calling thread's own: calls other threads make do not
+   * count. The operation that made the failed call reports it as an error
+   * (last_error says which call) and leaves nothing behind. */
+  int (*os_fail_nth)(unsigned nth);
 } tl_adapter;
 
 /* ---- the harness's own entry point, for third-party adapters --------- */

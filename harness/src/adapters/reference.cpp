@@ -113,6 +113,12 @@ int ref_fork_child() {
 
 int ref_save_image(const char* path) { return st(tl_save_image(path), "tl_save_image"); }
 int ref_trim() { return st(tl_trim(), "tl_trim"); }
+// The runtime's simulated OS-call failures (tl_os_fail_nth): the failing
+// operation reports it through its own status and message.
+int ref_os_fail_nth(unsigned nth) {
+  tl_os_fail_nth(nth);
+  return TL_ADAPTER_OK;
+}
 int ref_image_check(const char* path) { return st(tl_image_check(path, nullptr), "tl_image_check"); }
 int ref_fork_and_save(const char* path, unsigned timeout_ms, int* status) {
   return st(tl_fork_and_save(path, timeout_ms, status), "tl_fork_and_save");
@@ -194,7 +200,8 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.description = description;
   a.caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COUNTERS | TL_CAP_INTEGRITY | TL_CAP_VALUE_STACK |
            TL_CAP_THREAD_LIST | TL_CAP_SUSPEND | TL_CAP_COLLECT | TL_CAP_INTERRUPT | TL_CAP_KILL | TL_CAP_LOCKS |
-           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS | TL_CAP_MAILBOXES | TL_CAP_LOCK_HANDOFF | TL_CAP_FAULTS | TL_CAP_STACKS | TL_CAP_FORK | TL_CAP_IMAGE;
+           TL_CAP_REGIONS | TL_CAP_HEAP | TL_CAP_CLEANUPS | TL_CAP_MAILBOXES | TL_CAP_LOCK_HANDOFF | TL_CAP_FAULTS | TL_CAP_STACKS | TL_CAP_FORK | TL_CAP_IMAGE |
+           TL_CAP_OS_FAIL;
 #if !defined(TL_UNDER_TSAN)
   // Under ThreadSanitizer the hard kill's signal is handled only when a
   // blocked read() returns (docs/architecture.md).
@@ -256,6 +263,7 @@ tl_adapter make_reference(const char* name, const char* description, int (*init)
   a.image_check = ref_image_check;
   a.fork_and_save = ref_fork_and_save;
   a.trim = ref_trim;
+  a.os_fail_nth = ref_os_fail_nth;
   return a;
 }
 

@@ -546,6 +546,12 @@ typedef enum tl_os_call {
  * does nothing until the runtime makes that call (the exceptions and fork
  * work). */
 void tl_os_fail_next(int call, int n);
+/* Make the calling thread's nth simulated-failure-capable OS call from now
+ * on (any tl_os_call the runtime makes on this thread, counted in order)
+ * fail with its usual errno; 0 disarms. Per thread: calls other threads make
+ * (a spawned thread's own start-up included) do not count. Consumed once:
+ * after the failure the counter is disarmed. */
+void tl_os_fail_nth(unsigned nth);
 
 /* ---- per-thread kernel handles ----------------------------------------- */
 /* Every spawned or adopted thread owns one kernel handle for its life, made
