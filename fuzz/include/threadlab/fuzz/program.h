@@ -12,7 +12,7 @@
 //       collect (delay: 50us)
 //     }
 //     fork {
-//       t1 = spawn
+//       t2 = spawn
 //     }
 //     kill t1 (fail_nth: 2)
 //
@@ -25,6 +25,13 @@
 //   - Names are numbered from 1 in order of definition (first mention for
 //     locks and mailboxes) in the canonical form; canonical() renumbers.
 //     A round trip text -> bytes -> text is the identity on canonical text.
+//     decode() and parse_text() return canonical programs; check() accepts
+//     any numbering (a name is at most 65535).
+//   - A thread name is defined once in the whole program (fork bodies
+//     included) and stays defined after `exit`, `join` or `kill` of that
+//     thread: validity does not track thread lifetimes; what an op on an
+//     ended thread does is the interpreter's to decide. Locks and mailboxes
+//     are program-wide (a fork child sees the parent's).
 //   - An op runs on the main thread unless `on:` names a live t or f thread;
 //     an op aimed at another thread is delivered to that thread and runs
 //     there, concurrently with the main thread (`async`: the main thread
@@ -32,8 +39,11 @@
 //   - A `fork { ... }` body runs in the child on the forking thread only:
 //     inside it no op may name a thread from outside (they do not exist in
 //     the child); it defines threads of its own, numbered on from the
-//     enclosing ones. `without_gc { ... }` and `blocking { ... }` bodies run
-//     on the thread that runs the block op.
+//     enclosing ones, which exist only in the child (after the body the
+//     parent numbers on from them). `without_gc { ... }` and
+//     `blocking { ... }` bodies run on the thread that runs the block op;
+//     threads they define stay in scope after them.
+//   - A body op's body is at depth (enclosing bodies + 1) <= kMaxDepth.
 //   - Limits: kMaxOps ops in all (bodies included), kMaxThreads threads of
 //     each kind, bodies nested at most kMaxDepth deep. decode() and
 //     parse_text() stay within them (parse_text says which was exceeded).
