@@ -1,18 +1,22 @@
 // codec_binary.cpp — decode() and encode(): the byte form fuzzers mutate.
 //
-// Layout, one op after another (a body's ops follow its count byte):
+// Layout, one op after another (a body's ops follow its count):
 //   header   bit 0x40: a props byte follows; kind = (header & ~0x40) % kOpKinds
 //   props    (if flagged) flags: 1 on, 2 async, 4 delay, 8 fail_nth; then
 //            on: a byte, index % (threads in scope: t and f, definition order)
-//            delay: a LEB128 varint, 1 + v % 1000000 (microseconds)
-//            fail_nth: a byte, 1 + b % 255
+//            delay: 1 + small(0xf0, 240) % 1000000 (microseconds)
+//            fail_nth: 1 + small(0xc0, 8) % 255
 //   operand  one byte: a thread operand picks index % (threads in scope of
 //            that kind); AnyThreadOrSelf picks % (count + 1), 0 = self; a lock
 //            or mailbox picks % (known + 1), where `known` is a new one (while
 //            under the limit)
-//   number   alloc: 1 + b % 64; send: varint; priority: b % 17 - 8;
-//            starve: 1 + varint % 100000
-//   body     a count byte N, then up to N ops at the next depth
+//   number   alloc: 1 + b % 64; send: small(0xf0, 240); priority: b % 17 - 8;
+//            starve: 1 + small(0xf0, 240) % 100000
+//   body     count small(0xe0, 32), then up to that many ops a level deeper
+// small(C, T) is a number most random bytes keep small: bytes >= C are
+// leading digits (base 256 - C), the first byte < C ends it with b % T;
+// value = digits * T + last. Random input so gives short delays, low
+// fail_nth and bodies of ~16 ops, yet every value has an encoding.
 // Invariants:
 //   - decode() is total: every byte string gives a program that passes
 //     check(), canonical, within the limits. Reading past the end gives 0
@@ -40,6 +44,8 @@ namespace {
 
 constexpr uint8_t kPropsBit = 0x40;
 enum : uint8_t { kOn = 1, kAsync = 2, kDelay = 4, kFailNth = 8 };
+// small(C, T) parameters: microseconds and words; fail_nth; body counts.
+constexpr unsigned kWide = 0xf0, kWideLast = 240, kNth = 0xc0, kNthLast = 8, kCount = 0xe0, kCountLast = 32;
 static_assert(kOpKinds <= 64, "headers 0x80..0xbf must reach every op");
 
 // What decode and encode both track while walking a program.
@@ -54,14 +60,16 @@ class Reader {
   explicit Reader(std::span<const uint8_t> b) : b_(b) {}
   bool more() const { return pos_ < b_.size(); }
   uint8_t byte() { return pos_ < b_.size() ? b_[pos_++] : 0; }
-  uint64_t varint() {
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-      const uint8_t c = byte();
-      v |= uint64_t(c & 0x7f) << shift;
-      if (!(c & 0x80)) break;
+  // small(C, T) above; past 16 leading digits the value wraps (encode
+  // never writes more than 15).
+  uint64_t small(unsigned c, unsigned t) {
+    uint64_t q = 0;
+    for (int i = 0; i < 16; ++i) {
+      const uint8_t b = byte();
+      if (b < c) return q * t + b % t;
+      q = q * (256 - c) + (b - c);
     }
-    return v;
+    return q * t;
   }
 
  private:
@@ -104,8 +112,8 @@ Props decode_props(Reader& r, const Scope& s) {
   const uint8_t f = r.byte();
   if ((f & kOn) && !s.visible.empty()) p.on = s.visible[r.byte() % s.visible.size()];
   p.async = (f & kAsync) != 0;
-  if (f & kDelay) p.delay_us = static_cast<uint32_t>(1 + r.varint() % rules::kDelayMaxUs);
-  if (f & kFailNth) p.fail_nth = static_cast<uint8_t>(1 + r.byte() % 255);
+  if (f & kDelay) p.delay_us = static_cast<uint32_t>(1 + r.small(kWide, kWideLast) % rules::kDelayMaxUs);
+  if (f & kFailNth) p.fail_nth = static_cast<uint8_t>(1 + r.small(kNth, kNthLast) % 255);
   return p;
 }
 
@@ -144,16 +152,16 @@ Op decode_op(Reader& r, Scope& s, unsigned depth) {
   }
   switch (op.kind) {
     case OpKind::Alloc: op.number = 1 + r.byte() % rules::kAllocMax; break;
-    case OpKind::Send: op.number = r.varint(); break;
+    case OpKind::Send: op.number = r.small(kWide, kWideLast); break;
     case OpKind::Priority:
       op.number = static_cast<uint64_t>(int64_t(r.byte() % 17) + rules::kPriorityMin);
       break;
-    case OpKind::Starve: op.number = 1 + r.varint() % rules::kStarveMaxUs; break;
+    case OpKind::Starve: op.number = 1 + r.small(kWide, kWideLast) % rules::kStarveMaxUs; break;
     default: break;
   }
   define(op, s);
   if (info.has_body) {
-    const size_t n = r.byte();
+    const size_t n = static_cast<size_t>(r.small(kCount, kCountLast));
     if (op.kind == OpKind::Fork) {
       std::vector<Ref> saved;
       saved.swap(s.visible);
@@ -172,12 +180,13 @@ void decode_ops(Reader& r, Scope& s, std::vector<Op>* out, unsigned depth, size_
 
 // ---- encode ---------------------------------------------------------------
 
-void put_varint(std::vector<uint8_t>& b, uint64_t v) {
-  while (v >= 0x80) {
-    b.push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  b.push_back(static_cast<uint8_t>(v));
+// The shortest bytes small(c, t) reads back as v.
+void put_small(std::vector<uint8_t>& b, uint64_t v, unsigned c, unsigned t) {
+  uint8_t digits[16];
+  int n = 0;
+  for (uint64_t q = v / t; q > 0; q /= 256 - c) digits[n++] = static_cast<uint8_t>(c + q % (256 - c));
+  while (n > 0) b.push_back(digits[--n]);
+  b.push_back(static_cast<uint8_t>(v % t));
 }
 
 uint8_t index_of(const std::vector<Ref>& c, Ref r) {
@@ -201,8 +210,8 @@ void encode_op(const Op& op, Scope& s, std::vector<uint8_t>& b) {
     b.push_back(static_cast<uint8_t>((p.on.kind != Res::None ? kOn : 0) | (p.async ? kAsync : 0) |
                                      (p.delay_us ? kDelay : 0) | (p.fail_nth ? kFailNth : 0)));
     if (p.on.kind != Res::None) b.push_back(index_of(s.visible, p.on));
-    if (p.delay_us) put_varint(b, p.delay_us - 1);
-    if (p.fail_nth) b.push_back(static_cast<uint8_t>(p.fail_nth - 1));
+    if (p.delay_us) put_small(b, p.delay_us - 1, kWide, kWideLast);
+    if (p.fail_nth) put_small(b, p.fail_nth - 1u, kNth, kNthLast);
   }
   switch (info.operand) {
     case Operand::None: break;
@@ -223,11 +232,11 @@ void encode_op(const Op& op, Scope& s, std::vector<uint8_t>& b) {
   }
   switch (op.kind) {
     case OpKind::Alloc: b.push_back(static_cast<uint8_t>(op.number - 1)); break;
-    case OpKind::Send: put_varint(b, op.number); break;
+    case OpKind::Send: put_small(b, op.number, kWide, kWideLast); break;
     case OpKind::Priority:
       b.push_back(static_cast<uint8_t>(static_cast<int64_t>(op.number) - rules::kPriorityMin));
       break;
-    case OpKind::Starve: put_varint(b, op.number - 1); break;
+    case OpKind::Starve: put_small(b, op.number - 1, kWide, kWideLast); break;
     default: break;
   }
   if (info.defines != Res::None) {  // what define() does in decode, op.def as given
@@ -235,7 +244,7 @@ void encode_op(const Op& op, Scope& s, std::vector<uint8_t>& b) {
     s.visible.push_back(op.def);
   }
   if (info.has_body) {
-    b.push_back(static_cast<uint8_t>(op.body.size()));
+    put_small(b, op.body.size(), kCount, kCountLast);
     if (op.kind == OpKind::Fork) {
       std::vector<Ref> saved;
       saved.swap(s.visible);

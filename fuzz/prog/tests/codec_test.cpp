@@ -350,7 +350,7 @@ TEST(Binary, DefinitionsStopAtTheLimitAndBodiesAtTheDepth) {
   for (size_t i = 0; i < p.ops.size(); ++i) EXPECT_EQ(p.ops[i].kind, i < tf::kMaxThreads ? OpKind::Spawn : OpKind::Yield);
   const uint8_t fork = bytes_of("fork {\n}\n")[0];
   std::vector<uint8_t> nest;
-  for (int i = 0; i < 10; ++i) nest.insert(nest.end(), {fork, 255});
+  for (int i = 0; i < 10; ++i) nest.insert(nest.end(), {fork, 31});  // 31: a one-byte count
   const Program d = tf::decode(nest);
   EXPECT_EQ(tf::check(d), "");
   EXPECT_EQ(depth(d.ops), tf::kMaxDepth);  // the fourth fork became a yield
@@ -370,9 +370,17 @@ void expect_valid_decode(const std::vector<uint8_t>& b) {
   ASSERT_EQ(back, p);
 }
 
+void tally_delays(const std::vector<tf::Op>& ops, size_t* all, size_t* long_ones) {
+  for (const auto& op : ops) {
+    *all += op.props.delay_us != 0;
+    *long_ones += op.props.delay_us > 10000;
+    tally_delays(op.body, all, long_ones);
+  }
+}
+
 TEST(Binary, ThousandsOfRandomInputsDecodeToValidProgramsThatRoundTrip) {
   std::mt19937_64 rng(14);
-  size_t ops = 0, with_body = 0;
+  size_t ops = 0, with_body = 0, delays = 0, long_delays = 0;
   for (int i = 0; i < 4000; ++i) {
     std::vector<uint8_t> b(rng() % 600);
     for (auto& c : b) c = static_cast<uint8_t>(rng());
@@ -385,9 +393,14 @@ TEST(Binary, ThousandsOfRandomInputsDecodeToValidProgramsThatRoundTrip) {
     const Program p = tf::decode(b);
     ops += tf::op_count(p);
     for (const auto& op : p.ops) with_body += !op.body.empty();
+    tally_delays(p.ops, &delays, &long_delays);
   }
   EXPECT_GT(ops, 4000u * 20);  // inputs are not mostly wasted
   EXPECT_GT(with_body, 100u);
+  // Random bytes mostly give short delays (small() numbers): fuzz runs are
+  // not spent sleeping.
+  EXPECT_GT(delays, 1000u);
+  EXPECT_LT(long_delays * 10, delays) << long_delays << " of " << delays << " delays over 10ms";
 }
 
 TEST(Binary, OneMebibyteInputs) {
