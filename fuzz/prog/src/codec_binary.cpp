@@ -8,8 +8,8 @@
 //            fail_nth: 1 + small(0xc0, 8) % 255
 //   operand  one byte: a thread operand picks index % (threads in scope of
 //            that kind); AnyThreadOrSelf picks % (count + 1), 0 = self; a lock
-//            or mailbox picks % (known + 1), where `known` is a new one (while
-//            under the limit)
+//            or mailbox picks % (known + 1), index `known` being the next new
+//            one (% known once kMaxLocks / kMaxMailboxes are known)
 //   number   alloc: 1 + b % 64; send: small(0xf0, 240); priority: b % 17 - 8;
 //            starve: 1 + small(0xf0, 240) % 100000
 //   body     count small(0xe0, 32), then up to that many ops a level deeper
