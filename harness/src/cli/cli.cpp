@@ -4,8 +4,9 @@
 // Invariants:
 //   - Flag values are validated by CLI11 before any verb runs: a bad value
 //     is a message naming the flag and exit 2.
-//   - `__child` is the runner's private entry point for a scenario child;
-//     it is hidden from help and not a user contract.
+//   - `__child` is the runner's private entry point for a scenario child,
+//     `__exec` replay's for one op-program run; both are hidden from help
+//     and not a user contract.
 //   - Verbs owned by later work are listed under "Planned verbs" in --help
 //     and exit 2 "not implemented yet"; an unknown verb is named as such.
 //   - Every parse error is printed with the `threadlab:` prefix (parse_error).
@@ -167,6 +168,11 @@ int run_cli(int argc, char** argv) {
   ch->add_option("--stall", child.stall_s);
   ch->add_option("--result-fd", child.result_fd);
 
+  std::string fx_adapter, fx_file;
+  auto* fx = app.add_subcommand("__exec", "")->group("");
+  fx->add_option("--adapter", fx_adapter)->required();
+  fx->add_option("file", fx_file)->required();
+
   if (int rc = check_verb(app, argc, argv); rc >= 0) return rc;
   try {
     app.parse(argc, argv);
@@ -186,6 +192,7 @@ int run_cli(int argc, char** argv) {
     return verb_leaks(lk);
   }
   if (*ch) return child_main(child);
+  if (*fx) return exec_program_main(fx_adapter, fx_file);
   if (*image_check) return verb_image_check(img);
   if (*decode) return verb_decode(dec);
   if (*encode) return verb_encode(enc);

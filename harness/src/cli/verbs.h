@@ -95,6 +95,8 @@ int verb_list(bool json);
 int verb_decode(const CodecOptions& o);
 int verb_encode(const CodecOptions& o);
 int verb_replay(const ReplayOptions& o);
+// `__exec --adapter A FILE`: one program run in this process (replay's child).
+int exec_program_main(const std::string& adapter, const std::string& file);
 int verb_minimize(const MinimizeOptions& o);
 int verb_repro(const ReproOptions& o);
 int verb_fuzz(const FuzzOptions& o);

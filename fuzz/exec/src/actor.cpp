@@ -1,0 +1,164 @@
+// actor.cpp — every t and f thread of a program is an actor with its own
+// op queue; ops `on:` another thread are delivered to it and run there,
+// concurrently with the driver; `async` ops are not waited for.
+//
+// Invariants:
+//   - One producer (the driver) and one consumer (the actor) per ring:
+//     push publishes the task with a release store of `tail` and rings the
+//     bell; the actor takes ring[head], runs it, marks it done, then moves
+//     `head` on. No mutex anywhere: an actor killed by the runtime (a
+//     longjmp out of whatever it was doing) can leave no lock held.
+//   - Waiting is a futex wait on an atomic word (bell, done, state). A
+//     thread that is inside the runtime (spawned actors, foreign actors in a
+//     callback, the driver) waits inside a blocking region when the adapter
+//     has TL_CAP_REGIONS, so a stop-the-world never waits for a thread that
+//     is only waiting for its next op.
+//   - A task is done exactly once (compare-exchange from kPending): by its
+//     actor, or by abandon() once the actor is known gone (killed, its spawn
+//     failed, or never run because its spawner was killed first).
+//   - Each actor records what self() said on its own thread (seen_self), so
+//     tests can check that ops on a thread really ran there.
+#include <threadlab/adapter.h>
+
+#include "exec.h"
+
+namespace threadlab::fuzz::detail {
+
+bool in_runtime(const Actor& me) {
+  if (me.kind == Kind::Foreign) return me.callback_depth > 0;
+  return true;
+}
+
+static bool complete(Task& t, uint32_t how) {
+  uint32_t expect = kPending;
+  if (!t.done.compare_exchange_strong(expect, how)) return false;
+  t.done.notify_all();
+  return true;
+}
+
+// Around a wait: a blocking region when the thread is in the runtime (and
+// not already in one).
+namespace {
+struct Region {
+  const tl_adapter* a;
+  bool on = false;
+  Region(const Actor& me, const tl_adapter* ad) : a(ad) {
+    if ((a->caps & TL_CAP_REGIONS) && in_runtime(me) && me.region_depth == 0)
+      on = a->blocking_begin() == TL_ADAPTER_OK;
+  }
+  ~Region() {
+    if (on) a->blocking_end();
+  }
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+};
+}  // namespace
+
+void push(Actor& to, Task* t) {
+  const uint32_t tail = to.tail.load(std::memory_order_relaxed);
+  if (tail - to.head.load(std::memory_order_acquire) >= kRing) {  // cannot happen within kMaxOps
+    complete(*t, kAbandoned);
+    return;
+  }
+  to.ring[tail % kRing] = t;
+  to.tail.store(tail + 1, std::memory_order_seq_cst);
+  to.bell.fetch_add(1, std::memory_order_seq_cst);
+  to.bell.notify_all();
+  // The actor may have gone (killed, spawn failed) just before the push.
+  const int s = to.state.load(std::memory_order_seq_cst);
+  if (s == kEnded || s == kFailed) abandon(to);
+}
+
+void wait_done(Actor& waiter, Task& t) {
+  if (t.done.load(std::memory_order_acquire) != kPending) return;
+  Region r(waiter, waiter.ex->a);
+  for (;;) {
+    const uint32_t d = t.done.load(std::memory_order_acquire);
+    if (d != kPending) return;
+    t.done.wait(d, std::memory_order_acquire);
+  }
+}
+
+void mark_failed(Actor& a) {
+  int s = 0;
+  if (!a.started.compare_exchange_strong(s, -1, std::memory_order_seq_cst)) return;
+  a.started.notify_all();
+  a.state.store(kFailed, std::memory_order_seq_cst);
+  abandon(a);
+}
+
+void abandon(Actor& gone) {
+  const uint32_t tail = gone.tail.load(std::memory_order_seq_cst);
+  for (uint32_t i = gone.head.load(std::memory_order_seq_cst); i != tail; ++i) {
+    Task* t = gone.ring[i % kRing];
+    if (t && complete(*t, kAbandoned))
+      for (Actor* d : t->defines) mark_failed(*d);  // its thread will never be made
+  }
+  gone.ex->progress.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool wait_started(Actor& t) {
+  for (;;) {
+    const int s = t.started.load(std::memory_order_acquire);
+    if (s != 0) return s > 0;
+    t.started.wait(s, std::memory_order_acquire);
+  }
+}
+
+void idle_wait(Actor& me) {
+  const uint32_t bell = me.bell.load(std::memory_order_seq_cst);
+  if (me.head.load(std::memory_order_relaxed) != me.tail.load(std::memory_order_seq_cst)) return;
+  me.ex->sched.idle(me.slot);
+  Region r(me, me.ex->a);
+  me.bell.wait(bell, std::memory_order_seq_cst);
+}
+
+// The loop both kinds of actor run. Returns after a quit task.
+static void loop(Actor& me) {
+  Exec& ex = *me.ex;
+  for (;;) {
+    const uint32_t head = me.head.load(std::memory_order_relaxed);
+    if (head == me.tail.load(std::memory_order_acquire)) {
+      idle_wait(me);
+      continue;
+    }
+    Task& t = *me.ring[head % kRing];
+    if (t.op == nullptr) {
+      release_all(me, t.index);
+      me.state.store(kEnded, std::memory_order_seq_cst);
+      complete(t, kDone);
+      me.head.store(head + 1, std::memory_order_release);
+      ex.progress.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (!ex.stopping.load(std::memory_order_relaxed)) {
+      ex.sched.busy(me.slot);
+      run_task(me, t);
+    }
+    me.runs.fetch_add(1, std::memory_order_relaxed);
+    complete(t, kDone);
+    me.head.store(head + 1, std::memory_order_release);
+    ex.progress.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+static void start(Actor& me) {
+  me.objects.reserve(kMaxObjects);
+  me.held.reserve(kMaxLocks);
+  if (me.kind == Kind::Spawned) me.seen_self.store(me.ex->a->self());
+  int s = kNotStarted;
+  me.state.compare_exchange_strong(s, kRunning, std::memory_order_seq_cst);
+}
+
+void actor_main(void* p) {
+  Actor& me = *static_cast<Actor*>(p);
+  start(me);
+  loop(me);
+}
+
+void foreign_main(Actor* p) {
+  start(*p);
+  loop(*p);
+}
+
+}  // namespace threadlab::fuzz::detail

@@ -1,0 +1,107 @@
+// fork_op.cpp — `fork { body }`: the body runs in a child process, on the
+// forking thread, through the adapter's fork hooks (TL_CAP_FORK).
+//
+// Invariants:
+//   - fork_prepare before fork(), fork_parent in the parent, fork_child in
+//     the child; a refused fork_prepare is an error (nothing forked).
+//   - The child runs the body as a program of its own (a fresh interpreter
+//     with its own watchdog, no baseline: the child's process is not the
+//     parent's) and leaves with _exit: 0 clean, kChildFinding + the index of
+//     its first finding's verdict, kChildSetup when fork_child failed. It
+//     prints its findings to stderr first.
+//   - The parent waits up to 2 x op_timeout_ms + 1 s (the child's watchdog
+//     fires first if the body hangs); a child still running then is killed
+//     (SIGKILL) and reaped: finding "deadlock", "fork child hung". A child
+//     ended by a signal is a "crash" finding naming it; a child's finding is
+//     reported in the parent with the child's verdict.
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "exec.h"
+
+namespace threadlab::fuzz::detail {
+
+namespace {
+constexpr int kChildFinding = 10;
+constexpr int kChildSetup = 3;
+const char* const kVerdicts[] = {"scribble", "invariant", "deadlock", "crash", "error"};
+constexpr int kNVerdicts = 5;
+
+int verdict_index(const std::string& v) {
+  for (int i = 0; i < kNVerdicts; ++i)
+    if (v == kVerdicts[i]) return i;
+  return kNVerdicts - 1;
+}
+
+[[noreturn]] void child(Exec& ex, const Op& op) {
+  if (ex.a->fork_child() != TL_ADAPTER_OK) {
+    std::fprintf(stderr, "threadlab fuzz: fork_child: %s\n", ex.last_error());
+    _exit(kChildSetup);
+  }
+  ExecOptions o = ex.o;
+  o.abort_on_finding = false;
+  Program body;
+  body.ops = op.body;
+  const ExecResult r = execute_in(ex.a, body, o, true);
+  for (const Finding& f : r.findings)
+    std::fprintf(stderr, "threadlab fuzz: fork child: %s at op %zu: %s\n", f.verdict.c_str(), f.op_index,
+                 f.text.c_str());
+  std::fflush(stderr);
+  _exit(r.findings.empty() ? 0 : kChildFinding + verdict_index(r.findings.front().verdict));
+}
+}  // namespace
+
+void run_fork(Actor& me, const Op& op, size_t idx) {
+  Exec& ex = *me.ex;
+  const tl_adapter* a = ex.a;
+  if (a->fork_prepare() != TL_ADAPTER_OK) {
+    ex.error(idx, std::string("fork on ") + me.name + ": fork_prepare: " + ex.last_error());
+    return;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) child(ex, op);
+  const int fork_errno = errno;
+  if (a->fork_parent() != TL_ADAPTER_OK) ex.error(idx, std::string("fork_parent: ") + ex.last_error());
+  if (pid < 0) {
+    ex.error(idx, std::string("fork: ") + strerror(fork_errno));
+    return;
+  }
+  const long limit_ms = 2L * ex.o.op_timeout_ms + 1000;
+  int status = 0;
+  pid_t got = 0;
+  for (long waited_us = 0; (got = waitpid(pid, &status, WNOHANG)) == 0; waited_us += 500) {
+    if (waited_us / 1000 >= limit_ms) break;
+    const timespec ts{0, 500000};
+    nanosleep(&ts, nullptr);
+    ex.progress.fetch_add(1);  // the parent is waiting, not stuck; the child has its own watchdog
+  }
+  if (got == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    ex.finding("deadlock", idx, "fork child hung: still running " + std::to_string(limit_ms) + " ms after fork on " +
+                                    me.name + "; killed");
+    return;
+  }
+  if (got < 0) {
+    ex.error(idx, std::string("waitpid: ") + strerror(errno));
+    return;
+  }
+  if (WIFSIGNALED(status)) {
+    ex.finding("crash", idx, std::string("fork child killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
+                                 strsignal(WTERMSIG(status)) + ")");
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) >= kChildFinding &&
+             WEXITSTATUS(status) < kChildFinding + kNVerdicts) {
+    ex.finding(kVerdicts[WEXITSTATUS(status) - kChildFinding], idx,
+               "in the fork child (its findings are on stderr above)");
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    ex.error(idx, "fork child exited with status " + std::to_string(WEXITSTATUS(status)));
+  }
+}
+
+}  // namespace threadlab::fuzz::detail
