@@ -134,6 +134,8 @@ static void loop(Actor& me) {
     if (!ex.stopping.load(std::memory_order_relaxed)) {
       ex.sched.busy(me.slot);
       run_task(me, t);
+    } else {
+      for (Actor* d : t.defines) mark_failed(*d);  // not run: the threads it makes never exist
     }
     me.runs.fetch_add(1, std::memory_order_relaxed);
     complete(t, kDone);
@@ -156,9 +158,29 @@ void actor_main(void* p) {
   loop(me);
 }
 
+namespace {
+// A foreign thread ended by the runtime or a handler (pthread_exit unwinds
+// through here) is gone: whatever it was given is abandoned.
+struct EndGuard {
+  explicit EndGuard(Actor* a) : me(a) {}
+  Actor* me;
+  bool normal = false;
+  ~EndGuard() {
+    if (normal) return;
+    me->ex->error(me->ex->current.load(), me->name + " ended while running an op");
+    me->state.store(kEnded, std::memory_order_seq_cst);
+    abandon(*me);
+  }
+  EndGuard(const EndGuard&) = delete;
+  EndGuard& operator=(const EndGuard&) = delete;
+};
+}  // namespace
+
 void foreign_main(Actor* p) {
+  EndGuard guard(p);
   start(*p);
   loop(*p);
+  guard.normal = true;
 }
 
 }  // namespace threadlab::fuzz::detail

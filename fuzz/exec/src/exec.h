@@ -85,6 +85,7 @@ struct Actor {
   // The driver's model of it (interpreter.cpp), touched by the driver only.
   bool model_ended_ = false;   // exited, joined, killed, or never made
   bool model_joined_ = false;  // a join was issued
+  bool model_receiving_ = false;  // has a receive that may not have finished
 };
 
 struct LockModel {

@@ -30,10 +30,18 @@
 //     (TL_CAP_KILL promises so); the driver's at the teardown.
 //   - `receive` applies only while the sends issued to that mailbox
 //     outnumber the receives issued, so a receive never waits for a word
-//     nothing will send. Mailboxes hold 1024 words (> kMaxOps): a send never
+//     nothing will send. A send does not count when its thread may never
+//     get to it: the thread is queued for a lock (the op, or the task it is
+//     in — that lock may never come, whatever the model says after the
+//     task's other ops), or it has a receive not known to have finished
+//     (another receiver may take the word that receive counted on). A word
+//     sent all the same is drained at the teardown. Mailboxes hold 1024 words (> kMaxOps): a send never
 //     blocks.
 //   - `exit tN`/`join tN` from inside a body, joining oneself, joining a
-//     thread that is queued for a lock, killing oneself: do not apply.
+//     thread that is queued for a lock, killing oneself: do not apply. Nor
+//     do `kill` and `join` given (as the op or in its body) to a thread
+//     queued for a lock: the model would count on an end that may never
+//     come.
 //     `join tN` ends tN (it leaves after the ops it was given) and then
 //     joins it on the op's thread; `exit` ends the thread without a join
 //     (the teardown joins it).
@@ -473,6 +481,7 @@ struct Driver {
   Exec& ex;
   Actor& main;
   unsigned stops = 0;  // world stops the driver holds
+  bool uncertain_ = false;  // the task being planned goes to a thread queued for a lock
   std::vector<std::pair<size_t, std::string>> stop_errors;  // reserved: recorded once resumed
 
   Actor* lookup(Ref r) {
@@ -586,6 +595,7 @@ struct Driver {
       case OpKind::Callback:
         return r->kind == Kind::Foreign ? uint8_t{kRun} : skip_na();
       case OpKind::Join:
+        if (uncertain_) return skip_na();  // a thread queued for a lock may never get to it
         if (!tgt || tgt->kind != Kind::Spawned || tgt->model_joined_ || tgt == r || in_body || waiting(tgt) ||
             tgt->started.load() < 0)
           return skip_na();
@@ -596,7 +606,7 @@ struct Driver {
         tgt->model_joined_ = true;
         return kRun;
       case OpKind::Kill:
-        if (!alive(tgt) || tgt->kind != Kind::Spawned || tgt == r) return skip_na();
+        if (uncertain_ || !alive(tgt) || tgt->kind != Kind::Spawned || tgt == r) return skip_na();
         end_model(tgt);
         tgt->model_joined_ = false;
         return kRun;
@@ -633,12 +643,13 @@ struct Driver {
       }
       case OpKind::Send:
         if (op.arg.n == 0 || op.arg.n > kMaxMailboxes || !box_handle(op.arg.n)) return skip_na();
-        ++ex.boxes[op.arg.n].pending;
+        if (!uncertain_ && !waiting(r) && !r->model_receiving_) ++ex.boxes[op.arg.n].pending;  // else it may never be sent
         return kRun;
       case OpKind::Receive:
         if (op.arg.n == 0 || op.arg.n > kMaxMailboxes || !box_handle(op.arg.n) || ex.boxes[op.arg.n].pending <= 0)
           return skip_na();
         --ex.boxes[op.arg.n].pending;
+        r->model_receiving_ = true;
         return kRun;
       case OpKind::Overflow:
         return kRun;
@@ -771,6 +782,7 @@ struct Driver {
       return;
     }
     if (r != &main && waiting(r)) async = true;  // it may wait for a release not issued yet
+    uncertain_ = r != &main && waiting(r);
     Task& t = new_task(&op, i);
     if (plan(op, r, false, async, t) == kSkipNa && t.defines.empty()) {
       t.done.store(kAbandoned);
@@ -780,9 +792,13 @@ struct Driver {
       main.ex->sched.busy(main.slot);
       run_task(main, t);
       t.done.store(kDone);
+      main.model_receiving_ = false;
     } else {
       push(*r, &t);
-      if (!async) wait_done(main, t);
+      if (!async) {
+        wait_done(main, t);
+        r->model_receiving_ = false;  // everything it was given has finished
+      }
     }
     ex.progress.fetch_add(1);
     if (ex.o.check_each_op) check_integrity(ex, i);
@@ -843,7 +859,7 @@ ExecResult execute_in(const tl_adapter* a, const Program& p, const ExecOptions& 
   ex->actors.push_back(std::move(main));
   try {
     Watchdog dog(*ex);
-    Driver d{*ex, m, 0, {}};
+    Driver d{*ex, m, 0, false, {}};
     d.stop_errors.reserve(kMaxOps);
     for (size_t i = 0; i < p.ops.size() && !ex->stopping.load(); ++i) d.top(p.ops[i], i);
     d.teardown(p.ops.size());

@@ -111,20 +111,24 @@ std::string bounded_dump(const tl_adapter* a) {
 void Watchdog::recover() {
   ex_.stopping.store(true);
   const tl_adapter* a = ex_.a;
+  // The runtime may need a record on the calling thread to close or kill.
+  const bool enter = (a->caps & TL_CAP_FOREIGN_CALLBACK) && a->self() == 0 && a->callback_enter() == TL_ADAPTER_OK;
+  unsigned closed = 0, killed = 0;
   for (auto& b : ex_.boxes)
-    if (b.h && a->mailbox_close) a->mailbox_close(b.h);
-  if (!(a->caps & TL_CAP_KILL)) return;
-  const bool enter = (a->caps & TL_CAP_FOREIGN_CALLBACK) && a->self() == 0;
-  if (enter && a->callback_enter() != TL_ADAPTER_OK) return;
-  for (auto& act : ex_.actors) {
-    if (act->kind != Kind::Spawned || act->started.load() <= 0) continue;
-    if (act->state.load() != kRunning) continue;
-    if (a->kill(act->id.load()) == TL_ADAPTER_OK) {
-      act->state.store(kEnded);
-      abandon(*act);
+    if (b.h && a->mailbox_close && a->mailbox_close(b.h) == TL_ADAPTER_OK) ++closed;
+  if (a->caps & TL_CAP_KILL) {
+    for (auto& act : ex_.actors) {
+      if (act->kind != Kind::Spawned || act->started.load() <= 0) continue;
+      if (act->state.load() != kRunning) continue;
+      if (a->kill(act->id.load()) == TL_ADAPTER_OK) {
+        act->state.store(kEnded);
+        abandon(*act);
+        ++killed;
+      }
     }
   }
   if (enter) a->callback_exit();
+  std::fprintf(stderr, "threadlab fuzz watchdog: recovering: %u mailboxes closed, %u threads killed\n", closed, killed);
 }
 
 void Watchdog::run() {
