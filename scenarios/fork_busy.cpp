@@ -175,6 +175,20 @@ uint64_t counter(const tl_adapter* rt, const char* name) {
 
 void child_spawned(void* p) { allocate_some(static_cast<const tl_adapter*>(p), 200); }
 
+// clang 14's ThreadSanitizer and AddressSanitizer runtimes hold no locks of
+// their own across fork(): in the child of a multi-threaded fork, a new
+// thread can crash inside TSan's own slot bookkeeping (__tsan::
+// SlotAttachAndLock, SIGSEGV while the new thread still has every signal
+// blocked: a silent death, seen 1 run in 5) or wait for good on an ASan
+// allocator lock that a vanished thread held (fork-storm's child, every
+// CI rehearsal). Neither is the runtime's: under those sanitizers the child
+// starts no thread (no spawn, no foreign callback) and checks the rest.
+#if defined(TL_UNDER_TSAN) || defined(TL_UNDER_ASAN)
+constexpr bool kChildStartsThreads = false;
+#else
+constexpr bool kChildStartsThreads = true;
+#endif
+
 // What every child does; `full` adds the adoption, the stop and the
 // counters (fork-storm's children only collect, spawn and list).
 int child_work(Context& ctx, std::string& why, bool full) {
@@ -197,22 +211,26 @@ int child_work(Context& ctx, std::string& why, bool full) {
   const uint64_t live0 = counter(rt, "records_live"), handles0 = counter(rt, "thread_handles");
   CHILD_REQUIRE(rt->collect() == TL_ADAPTER_OK, "collect: {}", rt->last_error());
   tl_adapter_thread_id t = 0;
-  CHILD_REQUIRE(rt->spawn("fork-child-spawned", child_spawned, const_cast<tl_adapter*>(rt), &t) == TL_ADAPTER_OK,
-                "spawn: {}", rt->last_error());
-  CHILD_REQUIRE(rt->join(t) == TL_ADAPTER_OK, "join: {}", rt->last_error());
+  if (kChildStartsThreads) {
+    CHILD_REQUIRE(rt->spawn("fork-child-spawned", child_spawned, const_cast<tl_adapter*>(rt), &t) == TL_ADAPTER_OK,
+                  "spawn: {}", rt->last_error());
+    CHILD_REQUIRE(rt->join(t) == TL_ADAPTER_OK, "join: {}", rt->last_error());
+  }
   if (!full) return 0;
-  std::atomic<int> adopted{0};
-  scn::run_foreign(1, [&](int) {
-    if (rt->callback_enter() != TL_ADAPTER_OK) return;
-    if (rt->alloc(64) && rt->self() != 0) adopted.store(1);
-    rt->callback_exit();
-  });
-  CHILD_REQUIRE(adopted.load() == 1, "a foreign thread could not call back: {}", rt->last_error());
-  CHILD_REQUIRE(rt->spawn("fork-child-running", child_spawned, const_cast<tl_adapter*>(rt), &t) == TL_ADAPTER_OK,
-                "spawn: {}", rt->last_error());
+  if (kChildStartsThreads) {
+    std::atomic<int> adopted{0};
+    scn::run_foreign(1, [&](int) {
+      if (rt->callback_enter() != TL_ADAPTER_OK) return;
+      if (rt->alloc(64) && rt->self() != 0) adopted.store(1);
+      rt->callback_exit();
+    });
+    CHILD_REQUIRE(adopted.load() == 1, "a foreign thread could not call back: {}", rt->last_error());
+    CHILD_REQUIRE(rt->spawn("fork-child-running", child_spawned, const_cast<tl_adapter*>(rt), &t) == TL_ADAPTER_OK,
+                  "spawn: {}", rt->last_error());
+  }
   CHILD_REQUIRE(rt->suspend_all() == TL_ADAPTER_OK, "suspend_all: {}", rt->last_error());
   CHILD_REQUIRE(rt->resume_all() == TL_ADAPTER_OK, "resume_all: {}", rt->last_error());
-  CHILD_REQUIRE(rt->join(t) == TL_ADAPTER_OK, "join: {}", rt->last_error());
+  if (kChildStartsThreads) CHILD_REQUIRE(rt->join(t) == TL_ADAPTER_OK, "join: {}", rt->last_error());
   CHILD_REQUIRE(rt->collect() == TL_ADAPTER_OK, "collect: {}", rt->last_error());
   tl_adapter_violation v[4];
   const int nv = rt->check_integrity(v, 4);

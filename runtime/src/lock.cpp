@@ -316,8 +316,13 @@ int acquire_slow(Record* r, tl_lock* l, unsigned timeout_ms, const char* what) {
   const uint64_t deadline = timeout_ms == TL_FOREVER ? 0 : now_us() + uint64_t{timeout_ms} * 1000u;
   const bool managed = r->current_state() == State::Managed;
   if (managed) {
+    // Outside ThreadSanitizer's ignore (pre_lock above): a stopper that
+    // finds this thread BLOCKED synchronises with this state change, and
+    // must see everything the thread did before it (sanitizer_policy.h).
+    TL_TSAN_MUTEX_PRE_DIVERT(l);
     world::save_own_context(r);
     r->move(State::Managed, State::Blocked);
+    TL_TSAN_MUTEX_POST_DIVERT(l);
   }
   LockWaiter* me = &r->lock_wait;
   me->id = r->id;

@@ -90,11 +90,19 @@ void __tsan_mutex_pre_lock(void* addr, unsigned flags);
 void __tsan_mutex_post_lock(void* addr, unsigned flags, int recursion);
 int __tsan_mutex_pre_unlock(void* addr, unsigned flags);
 void __tsan_mutex_post_unlock(void* addr, unsigned flags);
+void __tsan_mutex_pre_divert(void* addr, unsigned flags);
+void __tsan_mutex_post_divert(void* addr, unsigned flags);
 }
 #define TL_TSAN_MUTEX_PRE_LOCK(m, f) __tsan_mutex_pre_lock(m, f)
 #define TL_TSAN_MUTEX_POST_LOCK(m, f) __tsan_mutex_post_lock(m, f, 0)
 #define TL_TSAN_MUTEX_PRE_UNLOCK(m) __tsan_mutex_pre_unlock(m, 0)
 #define TL_TSAN_MUTEX_POST_UNLOCK(m) __tsan_mutex_post_unlock(m, 0)
+// Between pre_lock and post_lock ThreadSanitizer ignores every access and
+// every synchronisation of the thread; code in there that synchronises with
+// other threads through the runtime's own protocol (a state change a stopper
+// reads) is bracketed by these, or its release is lost to ThreadSanitizer.
+#define TL_TSAN_MUTEX_PRE_DIVERT(m) __tsan_mutex_pre_divert(m, 0)
+#define TL_TSAN_MUTEX_POST_DIVERT(m) __tsan_mutex_post_divert(m, 0)
 #define TL_TSAN_TRY_LOCK 0x10u        // __tsan_mutex_try_lock
 #define TL_TSAN_TRY_LOCK_FAILED 0x20u // __tsan_mutex_try_lock_failed
 #else
@@ -102,6 +110,8 @@ void __tsan_mutex_post_unlock(void* addr, unsigned flags);
 #define TL_TSAN_MUTEX_POST_LOCK(m, f) ((void)(m), (void)(f))
 #define TL_TSAN_MUTEX_PRE_UNLOCK(m) ((void)(m))
 #define TL_TSAN_MUTEX_POST_UNLOCK(m) ((void)(m))
+#define TL_TSAN_MUTEX_PRE_DIVERT(m) ((void)(m))
+#define TL_TSAN_MUTEX_POST_DIVERT(m) ((void)(m))
 #define TL_TSAN_TRY_LOCK 0u
 #define TL_TSAN_TRY_LOCK_FAILED 0u
 #endif

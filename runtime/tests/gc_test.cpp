@@ -3,6 +3,8 @@
 // poisoning of freed objects, and without_gcing.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include <signal.h>
 
 #include <atomic>
@@ -72,6 +74,19 @@ TEST(Gc, UnreachableObjectsAreFreedAndPoisoned) {
   tl_gc_stats s{};
   ASSERT_EQ(tl_gc_get_stats(&s), TL_OK);
   EXPECT_GE(s.freed_objects - before.freed_objects, static_cast<uint64_t>(freed));
+}
+
+// A thread in a blocking (or foreign) region counts as stopped without a
+// handshake: an allocation from there could run in the middle of a
+// collection, so it is refused, and allowed again once managed.
+TEST(Gc, AllocationOutsideManagedCodeIsRefused) {
+  ASSERT_EQ(tl_blocking_begin(), TL_OK);
+  void* p = tl_gc_alloc(32);
+  const std::string why = tl_last_error();
+  ASSERT_EQ(tl_blocking_end(), TL_OK);
+  EXPECT_EQ(p, nullptr);
+  EXPECT_NE(why.find("allocate from managed code"), std::string::npos) << why;
+  EXPECT_NE(tl_gc_alloc(32), nullptr) << tl_last_error();
 }
 
 TEST(Gc, ValueStackAndRegisteredRootsKeepObjectsAlive) {

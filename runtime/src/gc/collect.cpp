@@ -291,6 +291,12 @@ extern "C" void* tl_gc_alloc(size_t bytes) {
     fail(TL_EUNKNOWN, "tl_gc_alloc: the calling thread has no record");
     return nullptr;
   }
+  if (r->current_state() != State::Managed) {
+    // FOREIGN and BLOCKED threads count as stopped without a handshake: an
+    // allocation from one could run during a collection.
+    fail(TL_ESTATE, "tl_gc_alloc: the calling thread is %s; allocate from managed code", state_name(r->current_state()));
+    return nullptr;
+  }
   if (bytes > gc::kMaxObject) {
     fail(TL_EINVAL, "tl_gc_alloc: %zu bytes is larger than the largest object (%zu)", bytes, gc::kMaxObject);
     return nullptr;

@@ -8,6 +8,9 @@
 //   - Allocation runs inside a no-interrupt window, so no thread is ever
 //     stopped holding the heap lock or half-way through popping its buffer;
 //     the collector (world stopped) may therefore empty every buffer.
+//   - Only a MANAGED thread allocates (tl_gc_alloc refuses others): a
+//     thread in FOREIGN or BLOCKED counts as stopped without a handshake,
+//     and its allocation could run during a collection.
 //   - Heap memory comes from mmap only, never malloc: the collector runs
 //     with the world stopped and must not need the allocator's lock.
 //   - Freed cells are filled with TL_GC_POISON (and ASan-poisoned in the
