@@ -16,8 +16,14 @@
 //   - A task is done exactly once (compare-exchange from kPending): by its
 //     actor, or by abandon() once the actor is known gone (killed, its spawn
 //     failed, or never run because its spawner was killed first).
+//   - A kill (kill_actor) raises kill_wanted and rings the bell first: the
+//     target leaves its idle wait and polls safe points until the kill
+//     lands there, rather than being ended the hard way after the runtime's
+//     kill timeout. A kill of a thread blocked in an op still lands however
+//     the runtime ends blocked threads.
 //   - Each actor records what self() said on its own thread (seen_self), so
 //     tests can check that ops on a thread really ran there.
+#include <sched.h>
 #include <threadlab/adapter.h>
 
 #include "exec.h"
@@ -105,8 +111,26 @@ bool wait_started(Actor& t) {
   }
 }
 
+int kill_actor(Actor& t) {
+  const tl_adapter* a = t.ex->a;
+  t.kill_wanted.store(true, std::memory_order_seq_cst);
+  t.bell.fetch_add(1, std::memory_order_seq_cst);
+  t.bell.notify_all();
+  const int rc = a->kill(t.id.load());
+  t.kill_wanted.store(false, std::memory_order_seq_cst);
+  if (rc == TL_ADAPTER_OK) {
+    t.state.store(kEnded, std::memory_order_seq_cst);
+    abandon(t);
+  } else {
+    t.bell.fetch_add(1, std::memory_order_seq_cst);
+    t.bell.notify_all();
+  }
+  return rc;
+}
+
 void idle_wait(Actor& me) {
   const uint32_t bell = me.bell.load(std::memory_order_seq_cst);
+  if (me.kill_wanted.load(std::memory_order_seq_cst)) return;
   if (me.head.load(std::memory_order_relaxed) != me.tail.load(std::memory_order_seq_cst)) return;
   me.ex->sched.idle(me.slot);
   Region r(me, me.ex->a);
@@ -117,6 +141,14 @@ void idle_wait(Actor& me) {
 static void loop(Actor& me) {
   Exec& ex = *me.ex;
   for (;;) {
+    if (me.kill_wanted.load(std::memory_order_seq_cst)) {
+      // The killer waits for a safe point: give it one (bounded by its kill).
+      while (me.kill_wanted.load(std::memory_order_seq_cst)) {
+        if ((ex.a->caps & TL_CAP_REGIONS) && in_runtime(me)) ex.a->safepoint();
+        sched_yield();
+      }
+      continue;
+    }
     const uint32_t head = me.head.load(std::memory_order_relaxed);
     if (head == me.tail.load(std::memory_order_acquire)) {
       idle_wait(me);

@@ -73,6 +73,7 @@ struct Actor {
   std::array<Task*, kRing> ring{};
   std::atomic<uint32_t> head{0}, tail{0};
   std::atomic<uint32_t> bell{0};
+  std::atomic<bool> kill_wanted{false};  // a kill is on its way: poll safe points, do not idle
 
   // Touched only by the actor's own thread (reserved up front: no
   // allocation while an op runs, so a kill never lands inside malloc).
@@ -151,6 +152,10 @@ void mark_failed(Actor& a);               // its thread will never run (if not m
 bool wait_started(Actor& t);              // false: its spawn failed
 void idle_wait(Actor& me);
 bool in_runtime(const Actor& me);
+// kill through the adapter, with the target polling safe points meanwhile
+// (an idle actor would otherwise be ended the hard way, after the runtime's
+// kill timeout). Marks it ended and abandons its tasks on success.
+int kill_actor(Actor& target);
 
 // interpreter.cpp
 // Test hook: called on the running thread before each op runs (nullptr: none).

@@ -247,12 +247,7 @@ void do_op(Actor& me, const Op& op, size_t idx, Cursor& c) {
     case OpKind::Kill: {
       Actor* t = target();
       if (!t || !wait_started(*t)) break;
-      if (a->kill(t->id.load()) == TL_ADAPTER_OK) {
-        t->state.store(kEnded);
-        abandon(*t);
-      } else {
-        fail(me, idx, op, "kill");
-      }
+      if (kill_actor(*t) != TL_ADAPTER_OK) fail(me, idx, op, "kill");
       break;
     }
     case OpKind::Interrupt: {

@@ -120,11 +120,7 @@ void Watchdog::recover() {
     for (auto& act : ex_.actors) {
       if (act->kind != Kind::Spawned || act->started.load() <= 0) continue;
       if (act->state.load() != kRunning) continue;
-      if (a->kill(act->id.load()) == TL_ADAPTER_OK) {
-        act->state.store(kEnded);
-        abandon(*act);
-        ++killed;
-      }
+      if (kill_actor(*act) == TL_ADAPTER_OK) ++killed;
     }
   }
   if (enter) a->callback_exit();
