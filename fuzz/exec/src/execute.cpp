@@ -43,6 +43,11 @@ std::string exec_init(const tl_adapter* a) {
   return g_init_answer;
 }
 
+void exec_rebaseline() {
+  std::lock_guard<std::mutex> g(g_init_mu);
+  if (g_inited && g_init_answer.empty()) g_base = detail::take_baseline();
+}
+
 ExecResult execute(const tl_adapter* a, const Program& p, const ExecOptions& o) {
   try {
     const std::string why = exec_init(a);

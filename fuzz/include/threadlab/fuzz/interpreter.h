@@ -49,6 +49,10 @@ struct ExecResult {
 
 // Once per process: adapter init and the baseline (threads, fds). "" or why not.
 std::string exec_init(const tl_adapter* a);
+// Takes the baseline again, after exec_init: for an engine whose own
+// threads or fds appear after its init hook (libFuzzer starts its RSS
+// watcher thread after LLVMFuzzerInitialize).
+void exec_rebaseline();
 // Runs p to the end and tears down every thread it made; never throws.
 ExecResult execute(const tl_adapter* a, const Program& p, const ExecOptions& o);
 
