@@ -87,6 +87,7 @@ struct Actor {
   bool model_ended_ = false;   // exited, joined, killed, or never made
   bool model_joined_ = false;  // a join was issued
   bool model_receiving_ = false;  // has a receive that may not have finished
+  bool quit_sent_ = false;        // the driver told it to leave
 };
 
 struct LockModel {

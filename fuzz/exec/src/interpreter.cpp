@@ -42,8 +42,10 @@
 //     do `kill` and `join` given (as the op or in its body) to a thread
 //     queued for a lock: the model would count on an end that may never
 //     come.
-//     `join tN` ends tN (it leaves after the ops it was given) and then
-//     joins it on the op's thread; `exit` ends the thread without a join
+//     `join tN` ends tN (it leaves after the ops it was given, or at once if
+//     a kill issued before got it first) and then joins it on the op's
+//     thread; a kill the model counted on may fail, so the teardown too
+//     tells every thread not yet told to leave, killed ones included; `exit` ends the thread without a join
 //     (the teardown joins it).
 //   - World stops: `suspend_all`/`resume_all` run on the driver whatever
 //     `on:` says (so do the ops run inside a stop), and not in bodies. While the driver holds the world
@@ -594,10 +596,10 @@ struct Driver {
         if (!tgt || tgt->kind != Kind::Spawned || tgt->model_joined_ || tgt == r || in_body || waiting(tgt) ||
             tgt->started.load() < 0)
           return skip_na();
-        if (!tgt->model_ended_) {
-          quit(tgt);
-          end_model(tgt);
-        }
+        // Told to leave even when a kill was issued: that kill may fail
+        // (the quit of a killed thread is abandoned).
+        quit(tgt);
+        end_model(tgt);
         tgt->model_joined_ = true;
         return kRun;
       case OpKind::Kill:
@@ -662,6 +664,7 @@ struct Driver {
 
   // Tell a thread to leave after what it was given.
   Task* quit(Actor* a) {
+    a->quit_sent_ = true;
     Task& t = new_task(nullptr, ex.current.load());
     push(*a, &t);
     return &t;
@@ -766,7 +769,7 @@ struct Driver {
     }
     if (op.kind == OpKind::Exit) {
       Actor* t = lookup(op.arg);
-      if (!alive(t)) {
+      if (!alive(t) || t->quit_sent_) {
         ex.skip("", false);
         return;
       }
@@ -805,7 +808,7 @@ struct Driver {
     release_all(main, end);
     std::vector<Task*> quits;
     for (auto& act : ex.actors) {
-      if (act.get() == &main || act->model_ended_) continue;
+      if (act.get() == &main || act->quit_sent_) continue;  // killed ones too: their kill may have failed
       quits.push_back(quit(act.get()));
       end_model(act.get());
     }
