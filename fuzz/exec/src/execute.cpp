@@ -4,7 +4,10 @@
 // Invariants:
 //   - exec_init() initialises the adapter exactly once per process (later
 //     calls with the same adapter return its first answer) and then takes
-//     the baseline: threads and open fds.
+//     the baseline: threads and open fds, after one plain thread and one
+//     adapter thread were made and joined (what a first thread brings
+//     along for good — a sanitizer's background thread, lazily made
+//     helpers — belongs to the baseline).
 //   - After execute()'s teardown, when every thread the program made is
 //     joined, the process must be back at the baseline. The runtime's caches
 //     are given back first (trim), and the kernel is given up to
@@ -17,6 +20,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "exec.h"
 
@@ -28,6 +32,17 @@ std::mutex g_init_mu;
 const tl_adapter* g_inited = nullptr;
 std::string g_init_answer;
 detail::Baseline g_base;
+void noop(void*) {}
+
+// What the first thread ever made brings with it (a sanitizer's background
+// thread, the runtime's lazily made helpers and fds) is part of the
+// baseline, not of the first program.
+void warm_up(const tl_adapter* a) {
+  std::thread([] {}).join();
+  tl_adapter_thread_id id = 0;
+  if ((a->caps & TL_CAP_SPAWN) && a->spawn("warm-up", noop, nullptr, &id) == TL_ADAPTER_OK) a->join(id);
+  if (a->trim) a->trim();
+}
 }  // namespace
 
 std::string exec_init(const tl_adapter* a) {
@@ -39,6 +54,7 @@ std::string exec_init(const tl_adapter* a) {
     g_init_answer = std::string("adapter ") + a->name + ": init failed: " + (e && *e ? e : "(no message)");
     return g_init_answer;
   }
+  warm_up(a);
   g_base = detail::take_baseline();
   return g_init_answer;
 }
