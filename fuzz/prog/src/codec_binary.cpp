@@ -4,14 +4,14 @@
 //   header   bit 0x40: a props byte follows; kind = (header & ~0x40) % kOpKinds
 //   props    (if flagged) flags: 1 on, 2 async, 4 delay, 8 fail_nth; then
 //            on: a byte, index % (threads in scope: t and f, definition order)
-//            delay: 1 + small(0xf0, 240) % 1000000 (microseconds)
+//            delay: 1 + small(0xf0, 240) % 20000 (microseconds)
 //            fail_nth: 1 + small(0xc0, 8) % 255
 //   operand  one byte: a thread operand picks index % (threads in scope of
 //            that kind); AnyThreadOrSelf picks % (count + 1), 0 = self; a lock
 //            or mailbox picks % (known + 1), index `known` being the next new
 //            one (% known once kMaxLocks / kMaxMailboxes are known)
 //   number   alloc: 1 + b % 64; send: small(0xf0, 240); priority: b % 17 - 8;
-//            starve: 1 + small(0xf0, 240) % 100000
+//            starve: 1 + small(0xf0, 240) % 20000
 //   body     count small(0xe0, 32), then up to that many ops a level deeper
 // small(C, T) is a number most random bytes keep small: bytes >= C are
 // leading digits (base 256 - C), the first byte < C ends it with b % T;

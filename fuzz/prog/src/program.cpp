@@ -79,7 +79,7 @@ class Checker {
     } else if (!thread_in_scope(op, op.props.on, "on:")) {
       return false;
     }
-    if (op.props.delay_us > rules::kDelayMaxUs) return fail(op, "delay above 1000000us");
+    if (op.props.delay_us > rules::kDelayMaxUs) return fail(op, "delay above 20000us");
     // Operand.
     if (!rules::operand_fits(info.operand, op.arg.kind)) return fail(op, "wrong operand kind");
     if (op.arg.kind == Res::None) {

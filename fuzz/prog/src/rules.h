@@ -15,8 +15,8 @@ namespace threadlab::fuzz::rules {
 
 inline constexpr uint64_t kAllocMax = 64;            // alloc 1..64
 inline constexpr int64_t kPriorityMin = -8, kPriorityMax = 8;
-inline constexpr uint64_t kStarveMaxUs = 100000;     // starve 1..100000 us
-inline constexpr uint32_t kDelayMaxUs = 1000000;     // delay 0..1000000 us
+inline constexpr uint64_t kStarveMaxUs = 20000;      // starve 1..20000 us
+inline constexpr uint32_t kDelayMaxUs = 20000;       // delay 0..20000 us
 inline constexpr unsigned kMaxName = 65535;          // tN: N in 1..65535
 
 inline bool number_ok(OpKind k, uint64_t v) {

@@ -74,7 +74,7 @@ TEST(TextCodec, CanonicalTextRoundTripsUnchanged) {
 
 TEST(TextCodec, EveryOpAndPropertyRoundTrips) {
   const std::string text = R"(t1 = spawn (fail_nth: 1)
-f1 = foreign (on: t1, async, delay: 1000000us, fail_nth: 255)
+f1 = foreign (on: t1, async, delay: 20000us, fail_nth: 255)
 callback f1
 exit f1
 join t1 (async)
@@ -103,7 +103,7 @@ yield
 safepoint
 priority t1 -8
 priority f1 8
-starve t1 100000
+starve t1 20000
 starve f1 1
 )";
   const Program p = parse_ok(text);
@@ -287,7 +287,7 @@ TEST(Check, RejectsWhatBreaksTheInvariants) {
   on_lock.props.on = Ref{Res::Lock, 1};
   EXPECT_NE(bad({on_lock}), "");
   tf::Op late = op(OpKind::Yield);
-  late.props.delay_us = 1000001;
+  late.props.delay_us = 20001;
   EXPECT_NE(bad({late}), "");
 
   tf::Op deep = op(OpKind::Blocking);
@@ -311,7 +311,7 @@ std::vector<uint8_t> bytes_of(const std::string& text) { return tf::encode(parse
 TEST(Binary, HandWrittenProgramsRoundTrip) {
   expect_round_trips(parse_ok(kExample));
   expect_round_trips(parse_ok("t1 = spawn\nt2 = spawn\nf1 = foreign\nf2 = foreign\nexit f2\nexit t2\noverflow t2 (on: f2)\n"
-                              "priority f1 -1\nstarve t2 99999\nsend m1 300 (delay: 128us)\nsend m2 0\nreceive m1\n"));
+                              "priority f1 -1\nstarve t2 19999\nsend m1 300 (delay: 128us)\nsend m2 0\nreceive m1\n"));
   const std::vector<uint8_t> b = bytes_of(kExample);
   ASSERT_FALSE(b.empty());
   EXPECT_GE(b[0], 0x80);  // never taken for text by load_program

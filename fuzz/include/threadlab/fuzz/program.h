@@ -122,7 +122,7 @@ struct OpInfo {
   Res defines;      // None, Thread or Foreign
   Operand operand;
   bool has_number;  // Alloc: objects (1..64), Send: the word, Priority: -8..8
-                    // (as uint64 two's complement), Starve: microseconds (1..100000)
+                    // (as uint64 two's complement), Starve: microseconds (1..20000)
   bool has_body;
 };
 const OpInfo& op_info(OpKind k);
@@ -133,7 +133,7 @@ const OpInfo* op_by_name(std::string_view name);
 struct Props {
   Ref on;                 // thread that runs the op; None: the enclosing thread
   bool async = false;     // the issuer does not wait for it to finish
-  uint32_t delay_us = 0;  // sleep before the op (0..1000000)
+  uint32_t delay_us = 0;  // sleep before the op (0..20000: a perturbation, not a wait)
   uint8_t fail_nth = 0;   // 0: none; N: the op's N-th OS call fails (1..255)
   friend bool operator==(const Props&, const Props&) = default;
 };
