@@ -18,6 +18,7 @@
 #include <threadlab/fuzz/interpreter.h>
 #include <threadlab/fuzz/program.h>
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <atomic>
@@ -94,6 +95,21 @@ struct LockModel {
   tl_adapter_handle h = 0;
   Actor* holder = nullptr;        // after every op issued so far completes
   std::vector<Actor*> waiters;    // issued locks still waiting for it
+  std::vector<Actor*> will_release;  // waiters whose unlock is issued too
+  // The next waiter takes it; one whose unlock is issued lets it go on.
+  void pass_on() {
+    holder = nullptr;
+    while (!waiters.empty()) {
+      Actor* w = waiters.front();
+      waiters.erase(waiters.begin());
+      auto it = std::find(will_release.begin(), will_release.end(), w);
+      if (it == will_release.end()) {
+        holder = w;
+        return;
+      }
+      will_release.erase(it);
+    }
+  }
 };
 
 struct BoxModel {

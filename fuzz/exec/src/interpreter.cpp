@@ -23,7 +23,8 @@
 //     be the driver, or a thread the driver waits for, and the release can
 //     only come from an op the driver has not issued yet (a deadlock of the
 //     interpreter's making, not the runtime's). `unlock` applies only to a
-//     thread that holds (or has queued for) the lock. A sync op aimed at a
+//     thread that holds (or has queued for) the lock; one queued for it
+//     still waits for the holder first (it stays queued in the model). A sync op aimed at a
 //     thread queued for a lock is not waited for (it runs as if async).
 //   - Locks a thread holds when it ends (exit, join, the teardown) are
 //     released by it first; a killed thread's are released by the runtime
@@ -511,10 +512,8 @@ struct Driver {
   void model_release(Actor* a) {
     for (LockModel& l : ex.locks) {
       l.waiters.erase(std::remove(l.waiters.begin(), l.waiters.end(), a), l.waiters.end());
-      if (l.holder == a) {
-        l.holder = l.waiters.empty() ? nullptr : l.waiters.front();
-        if (!l.waiters.empty()) l.waiters.erase(l.waiters.begin());
-      }
+      l.will_release.erase(std::remove(l.will_release.begin(), l.will_release.end(), a), l.will_release.end());
+      if (l.holder == a) l.pass_on();
     }
   }
 
@@ -628,12 +627,13 @@ struct Driver {
         LockModel& l = ex.locks[op.arg.n];
         auto w = std::find(l.waiters.begin(), l.waiters.end(), r);
         if (l.holder == r) {
-          l.holder = l.waiters.empty() ? nullptr : l.waiters.front();
-          if (!l.waiters.empty()) l.waiters.erase(l.waiters.begin());
+          l.pass_on();
           return kRun;
         }
-        if (w != l.waiters.end()) {
-          l.waiters.erase(w);
+        // Queued for it: it still waits (for the holder) before it lets go.
+        if (w != l.waiters.end() &&
+            std::find(l.will_release.begin(), l.will_release.end(), r) == l.will_release.end()) {
+          l.will_release.push_back(r);
           return kRun;
         }
         return skip_na();

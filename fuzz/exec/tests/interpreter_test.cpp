@@ -136,9 +136,9 @@ TEST_F(Interp, OpsOnAnotherThreadRunThere) {
 }
 
 TEST_F(Interp, AsyncOpsDoNotWaitAndAllEndByTheTeardown) {
-  // t1 is parked 100 ms async; the driver goes on (receive would wait for
+  // t1 is parked 20 ms async; the driver goes on (receive would wait for
   // a send not issued yet: not applicable).
-  const ExecResult r = run("t1 = spawn\nstarve t1 100000\nreceive m1\nsend m1 3 (on: t1, async)\nreceive m1\n");
+  const ExecResult r = run("t1 = spawn\nstarve t1 20000\nreceive m1\nsend m1 3 (on: t1, async)\nreceive m1\n");
   EXPECT_TRUE(r.findings.empty()) << describe(r);
   EXPECT_EQ(r.not_applicable, 1u) << describe(r);
 }
