@@ -159,8 +159,8 @@ static void loop(Actor& me) {
       release_all(me, t.index);
       me.state.store(kEnded, std::memory_order_seq_cst);
       complete(t, kDone);
-      me.head.store(head + 1, std::memory_order_release);
-      ex.progress.fetch_add(1, std::memory_order_relaxed);
+      me.head.store(head + 1, std::memory_order_seq_cst);
+      abandon(me);  // anything given after the quit never runs
       return;
     }
     if (!ex.stopping.load(std::memory_order_relaxed)) {

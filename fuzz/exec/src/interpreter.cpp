@@ -597,7 +597,7 @@ struct Driver {
           return skip_na();
         // Told to leave even when a kill was issued: that kill may fail
         // (the quit of a killed thread is abandoned).
-        quit(tgt);
+        if (!tgt->quit_sent_) quit(tgt);
         end_model(tgt);
         tgt->model_joined_ = true;
         return kRun;
