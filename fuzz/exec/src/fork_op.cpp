@@ -6,7 +6,10 @@
 //     the child; a refused fork_prepare is an error (nothing forked).
 //   - The child runs the body as a program of its own (a fresh interpreter
 //     with its own watchdog, no baseline: the child's process is not the
-//     parent's) and leaves with _exit: 0 clean, kChildFinding + the index of
+//     parent's). Locks and mailboxes the body names are made afresh in the
+//     child: program.h has the child see the parent's, which this does not
+//     do yet (a lock a vanished parent thread held needs the runtime's
+//     fork semantics for adapter locks settled first). It leaves with _exit: 0 clean, kChildFinding + the index of
 //     its first finding's verdict, kChildSetup when fork_child failed. It
 //     prints its findings to stderr first.
 //   - The parent waits up to 2 x op_timeout_ms + 1 s (the child's watchdog
