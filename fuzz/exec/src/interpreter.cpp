@@ -773,10 +773,11 @@ struct Driver {
         ex.skip("", false);
         return;
       }
+      const bool wait = !async && !waiting(t);  // queued for a lock: its quit may wait for the driver
       Task* q = quit(t);
       end_model(t);
       ++ex.res.executed;
-      if (!async) wait_done(main, *q);
+      if (wait) wait_done(main, *q);
       return;
     }
     if (r != &main && waiting(r)) async = true;  // it may wait for a release not issued yet
