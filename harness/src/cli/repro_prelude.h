@@ -64,6 +64,7 @@ struct actor {
 
 static _Thread_local int t_armed;  /* this thread's op armed os_fail_nth */
 static atomic_ulong g_interrupts;
+static atomic_ulong g_actor_progress; /* ops the actors finished (the watchdog's) */
 
 static void sleep_us(unsigned long us) {
   struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
@@ -244,6 +245,7 @@ static void actor_loop(actor *me) {
       return;
     }
     f(me);
+    atomic_fetch_add(&g_actor_progress, 1);
     ++me->head;
     atomic_fetch_add(&me->done, 1);
   }

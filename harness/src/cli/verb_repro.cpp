@@ -135,6 +135,7 @@ struct Model {
     bool held = false;
     Ref holder;
     std::vector<Ref> waiters;
+    std::vector<Ref> will_release;  // waiters whose unlock is issued too
   };
   Lock locks[fuzz::kMaxLocks + 1];
   int pending[fuzz::kMaxMailboxes + 1] = {};
@@ -158,13 +159,25 @@ struct Model {
     get(r)->ended = true;
     for (Lock& l : locks) {
       l.waiters.erase(std::remove(l.waiters.begin(), l.waiters.end(), r), l.waiters.end());
+      l.will_release.erase(std::remove(l.will_release.begin(), l.will_release.end(), r), l.will_release.end());
       if (l.held && l.holder == r) pass(l);
     }
   }
+  // The next waiter takes it; one whose unlock is issued lets it go on.
   static void pass(Lock& l) {
-    l.held = !l.waiters.empty();
-    l.holder = l.held ? l.waiters.front() : Ref{};
-    if (l.held) l.waiters.erase(l.waiters.begin());
+    l.held = false;
+    l.holder = Ref{};
+    while (!l.waiters.empty()) {
+      const Ref w = l.waiters.front();
+      l.waiters.erase(l.waiters.begin());
+      auto it = std::find(l.will_release.begin(), l.will_release.end(), w);
+      if (it == l.will_release.end()) {
+        l.held = true;
+        l.holder = w;
+        return;
+      }
+      l.will_release.erase(it);
+    }
   }
 };
 
@@ -297,8 +310,11 @@ struct Gen {
       case OpKind::Unlock: {
         Model::Lock& l = m.locks[op.arg.n];
         auto w = std::find(l.waiters.begin(), l.waiters.end(), r);
+        // Queued for it: it still waits (for the holder) before it lets go.
         if (l.held && l.holder == r) Model::pass(l);
-        else if (w != l.waiters.end()) l.waiters.erase(w);
+        else if (w != l.waiters.end() &&
+                 std::find(l.will_release.begin(), l.will_release.end(), r) == l.will_release.end())
+          l.will_release.push_back(r);
         else return na(op, ind);
         pre = "if (!" + L + ") break; ";
         s = "if (unhold(me, " + L + ")) CHECK(" + I + ", \"unlock\", A->unlock(" + L + "));";
@@ -354,10 +370,10 @@ struct Gen {
     Model m;
     std::string d;
     const Ref main{};
-    for (size_t i = 0; i < ops.size(); ++i) d += top(ops[i], i, m, main);
+    for (size_t i = 0; i < ops.size(); ++i) d += "  issued(" + std::to_string(i) + ");\n" + top(ops[i], i, m, main);
     const std::string E = std::to_string(ops.size());
     d += "  /* the end: the world runs again, every thread is told to leave, then joined */\n";
-    d += "  resume_stops(" + E + ");\n  release_all(me, " + E + ");\n";
+    d += "  issued(" + E + ");\n  resume_stops(" + E + ");\n  release_all(me, " + E + ");\n";
     for (Ref r : m.order)
       if (!m.get(r)->ended) {
         d += "  leave(me, &" + actor_var(r) + ", 0, " + E + ");\n";
@@ -423,12 +439,12 @@ struct Gen {
     const bool uncertain = r.kind != Res::None && m.waiting(r);
     if (uncertain) async = true;
     // A join tells its target to leave before the join is issued.
-    const bool quit_first = op.kind == OpKind::Join && m.alive(op.arg);
+    const bool quit_first = op.kind == OpKind::Join;
     std::string body = code(op, i, m, r, false, async, uncertain, "  ");
     if (body.find('\n') == body.size() - 1 && body.find("does not apply") != std::string::npos) return d + body;
     const std::string fn = "op_" + std::to_string(next_fn++);
     funcs += "/* op " + I + ": " + op_text(op) + " */\nstatic void " + fn + "(actor *me) {\n" + body + "}\n\n";
-    if (quit_first && m.get(op.arg)->ended) d += "  leave(me, &" + actor_var(op.arg) + ", 0, " + I + ");\n";
+    if (quit_first) d += "  leave(me, &" + actor_var(op.arg) + ", 0, " + I + ");\n";
     if (r.kind == Res::None) {
       d += "  " + fn + "(me);\n";
       m.main.receiving = false;
@@ -517,6 +533,46 @@ static void resume_stops(int op) {
   }
 }
 
+/* ---- the watchdog: a hang is a finding too ------------------------------ */
+/* No op issued or finished for REPRO_TIMEOUT_MS (default 10000): the threads
+ * the runtime knows are printed and the program aborts. */
+static atomic_ulong g_progress;
+static atomic_int g_current = -1; /* the op the driver issued last */
+static void issued(int op) {
+  atomic_store(&g_current, op);
+  atomic_fetch_add(&g_progress, 1);
+}
+static void *watchdog_main(void *arg) {
+  (void)arg;
+  const char *env = getenv("REPRO_TIMEOUT_MS");
+  long limit = env ? atol(env) : 10000, idle = 0;
+  if (limit <= 0) limit = 10000;
+  unsigned long seen = atomic_load(&g_progress);
+  for (;;) {
+    sleep_us(10000);
+    unsigned long now = atomic_load(&g_progress) + atomic_load(&g_actor_progress);
+    if (now != seen) {
+      seen = now;
+      idle = 0;
+      continue;
+    }
+    if ((idle += 10) < limit) continue;
+    fprintf(stderr, "repro: deadlock: nothing finished within %ld ms (op %d issued last)\n", limit,
+            atomic_load(&g_current));
+    if (has(TL_CAP_THREAD_LIST)) {
+      tl_adapter_thread t[32];
+      size_t n = 0;
+      if (A->thread_list(t, 32, &n) == TL_ADAPTER_OK)
+        for (size_t i = 0; i < n && i < 32; ++i)
+          fprintf(stderr, "  thread %llu %s: %s%s%s\n", (unsigned long long)t[i].id, t[i].name, t[i].state,
+                  t[i].waiting_on[0] ? ", waiting on " : "", t[i].waiting_on);
+    }
+    fflush(stderr);
+    abort();
+  }
+  return NULL;
+}
+
 static void do_fork(actor *me, int op, void (*child)(actor *)) {
   int rc = A->fork_prepare();
   if (rc < 0) {
@@ -586,6 +642,7 @@ static actor T_main = {.name = "main"};
          "  (void)&arm; (void)&disarm; (void)&kill_actor; (void)&spawn_actor; (void)&deliver; (void)&wait_done;\n"
          "  (void)&hold; (void)&unhold; (void)&rt_enter; (void)&rt_leave; (void)&in_runtime; (void)&join_actor;\n"
          "  (void)L; (void)B; (void)SENT; (void)RECEIVED;\n";
+  out += "  pthread_t dog;\n  if (pthread_create(&dog, NULL, watchdog_main, NULL) != 0) fatal(-1, \"cannot start the watchdog\");\n";
   out += "  run_program(&T_main);\n";
   for (unsigned n : g.boxes) {
     const std::string N = std::to_string(n);
