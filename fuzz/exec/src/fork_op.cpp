@@ -16,7 +16,10 @@
 //     fires first if the body hangs); a child still running then is killed
 //     (SIGKILL) and reaped: finding "deadlock", "fork child hung". A child
 //     ended by a signal is a "crash" finding naming it; a child's finding is
-//     reported in the parent with the child's verdict.
+//     reported in the parent with the child's verdict and the text of its
+//     first finding (written to a pipe before _exit, at most kReportMax
+//     bytes: within the pipe's buffer, so the child never blocks on it).
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -35,6 +38,7 @@ constexpr int kChildFinding = 10;
 constexpr int kChildSetup = 3;
 const char* const kVerdicts[] = {"scribble", "invariant", "deadlock", "crash", "error"};
 constexpr int kNVerdicts = 5;
+constexpr size_t kReportMax = 1024;  // the child's first finding, through a pipe (fits its buffer)
 
 int verdict_index(const std::string& v) {
   for (int i = 0; i < kNVerdicts; ++i)
@@ -42,7 +46,7 @@ int verdict_index(const std::string& v) {
   return kNVerdicts - 1;
 }
 
-[[noreturn]] void child(Exec& ex, const Op& op) {
+[[noreturn]] void child(Exec& ex, const Op& op, int report_fd) {
   if (ex.a->fork_child() != TL_ADAPTER_OK) {
     std::fprintf(stderr, "threadlab fuzz: fork_child: %s\n", ex.last_error());
     _exit(kChildSetup);
@@ -56,6 +60,10 @@ int verdict_index(const std::string& v) {
     std::fprintf(stderr, "threadlab fuzz: fork child: %s at op %zu: %s\n", f.verdict.c_str(), f.op_index,
                  f.text.c_str());
   std::fflush(stderr);
+  if (!r.findings.empty()) {
+    const std::string first = r.findings.front().text.substr(0, kReportMax - 1);
+    (void)!write(report_fd, first.data(), first.size());
+  }
   _exit(r.findings.empty() ? 0 : kChildFinding + verdict_index(r.findings.front().verdict));
 }
 }  // namespace
@@ -63,13 +71,30 @@ int verdict_index(const std::string& v) {
 void run_fork(Actor& me, const Op& op, size_t idx) {
   Exec& ex = *me.ex;
   const tl_adapter* a = ex.a;
+  int report[2] = {-1, -1};
+  if (pipe(report) != 0) {
+    ex.error(idx, std::string("fork: pipe: ") + strerror(errno));
+    return;
+  }
+  fcntl(report[0], F_SETFD, FD_CLOEXEC);
+  fcntl(report[1], F_SETFD, FD_CLOEXEC);
   if (a->fork_prepare() != TL_ADAPTER_OK) {
     ex.error(idx, std::string("fork on ") + me.name + ": fork_prepare: " + ex.last_error());
+    close(report[0]);
+    close(report[1]);
     return;
   }
   const pid_t pid = fork();
-  if (pid == 0) child(ex, op);
+  if (pid == 0) {
+    close(report[0]);
+    child(ex, op, report[1]);
+  }
   const int fork_errno = errno;
+  close(report[1]);
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{report[0]};
   if (a->fork_parent() != TL_ADAPTER_OK) ex.error(idx, std::string("fork_parent: ") + ex.last_error());
   if (pid < 0) {
     ex.error(idx, std::string("fork: ") + strerror(fork_errno));
@@ -100,8 +125,10 @@ void run_fork(Actor& me, const Op& op, size_t idx) {
                                  strsignal(WTERMSIG(status)) + ")");
   } else if (WIFEXITED(status) && WEXITSTATUS(status) >= kChildFinding &&
              WEXITSTATUS(status) < kChildFinding + kNVerdicts) {
+    char buf[kReportMax];
+    const ssize_t n = read(report[0], buf, sizeof buf - 1);
     ex.finding(kVerdicts[WEXITSTATUS(status) - kChildFinding], idx,
-               "in the fork child (its findings are on stderr above)");
+               "in the fork child: " + (n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("(see its stderr)")));
   } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
     ex.error(idx, "fork child exited with status " + std::to_string(WEXITSTATUS(status)));
   }
