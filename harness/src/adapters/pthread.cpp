@@ -15,6 +15,7 @@
 //   - Lock handles stay valid until lock_free; wait_edges must not race a
 //     lock_free (scenarios free locks only after joining their users).
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -302,18 +303,26 @@ int pt_counters(tl_adapter_counter* out, size_t cap, size_t* count) {
 
 int pt_integrity(tl_adapter_violation* out, size_t cap) {
   int found = 0;
-  uint64_t live = 0;
-  for (auto& s : g_slots) {
-    uint64_t id = s.id.load();
-    if (id && id != UINT64_MAX) ++live;
+  // A thread takes its slot and counts itself in two steps: a scan that
+  // lands between them (other threads start and end while the check runs)
+  // is not a violation. Only a mismatch that lasts over a few scans is.
+  uint64_t live = 0, ledger = 0;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (attempt) sched_yield();
+    live = 0;
+    for (auto& s : g_slots) {
+      uint64_t id = s.id.load();
+      if (id && id != UINT64_MAX) ++live;
+    }
+    ledger = g_live.load();
+    if (live == ledger) break;
   }
-  if (live != g_live.load()) {
+  if (live != ledger) {
     if (cap > 0) {
       out[0] = tl_adapter_violation{};
       out[0].kind = TL_VIOLATION_INVARIANT;
       std::snprintf(out[0].what, sizeof out[0].what, "invariant: %llu slots in use but ledger says %llu",
-                    static_cast<unsigned long long>(live),
-                    static_cast<unsigned long long>(g_live.load()));
+                    static_cast<unsigned long long>(live), static_cast<unsigned long long>(ledger));
     }
     ++found;
   }
