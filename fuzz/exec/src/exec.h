@@ -114,7 +114,11 @@ struct LockModel {
 
 struct BoxModel {
   tl_adapter_handle h = 0;
-  int64_t pending = 0;  // sends issued - receives issued
+  // The driver's accounting (interpreter.cpp): receives issued, sends of
+  // the task being planned, and the tasks holding sends it counts on.
+  int64_t receives_issued = 0;
+  int64_t sends_in_task = 0;
+  std::vector<Task*> outstanding;
   std::atomic<uint64_t> sent{0}, sent_sum{0}, received{0}, received_sum{0};
 };
 

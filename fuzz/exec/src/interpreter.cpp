@@ -29,15 +29,16 @@
 //   - Locks a thread holds when it ends (exit, join, the teardown) are
 //     released by it first; a killed thread's are released by the runtime
 //     (TL_CAP_KILL promises so); the driver's at the teardown.
-//   - `receive` applies only while the sends issued to that mailbox
-//     outnumber the receives issued, so a receive never waits for a word
-//     nothing will send. A send does not count when its thread may never
-//     get to it: the thread is queued for a lock (the op, or the task it is
-//     in — that lock may never come, whatever the model says after the
-//     task's other ops), or it has a receive not known to have finished
-//     (another receiver may take the word that receive counted on). A word
-//     sent all the same is drained at the teardown. Mailboxes hold 1024 words (> kMaxOps): a send never
-//     blocks.
+//   - `receive` applies only when a word is sure to be there for it: the
+//     words sent so far plus those sent before it in its own task outnumber
+//     the receives issued. Failing that, the driver waits for the oldest
+//     task whose send it counts on to finish, and tries again; with none
+//     left it does not apply. So a receive never waits for a word nothing
+//     will send (a send whose thread failed to start, was killed first, or
+//     erred). A send is counted on only when its thread will get to it: not
+//     when the thread is queued for a lock (the op, or the task it is in —
+//     that lock may never come), nor behind a receive not known to have
+//     finished. Mailboxes hold 1024 words (> kMaxOps): a send never blocks.
 //   - `exit tN`/`join tN` from inside a body, joining oneself, joining a
 //     thread that is queued for a lock, killing oneself: do not apply. Nor
 //     do `kill` and `join` given (as the op or in its body) to a thread
@@ -638,16 +639,33 @@ struct Driver {
         }
         return skip_na();
       }
-      case OpKind::Send:
+      case OpKind::Send: {
         if (op.arg.n == 0 || op.arg.n > kMaxMailboxes || !box_handle(op.arg.n)) return skip_na();
-        if (!uncertain_ && !waiting(r) && !r->model_receiving_) ++ex.boxes[op.arg.n].pending;  // else it may never be sent
+        BoxModel& b = ex.boxes[op.arg.n];
+        ++b.sends_in_task;  // a later receive in this task runs after it, on the same thread
+        // Counted on by later tasks' receives only when its thread will get to it.
+        if (!uncertain_ && !waiting(r) && !r->model_receiving_ &&
+            (b.outstanding.empty() || b.outstanding.back() != &t))
+          b.outstanding.push_back(&t);
         return kRun;
-      case OpKind::Receive:
-        if (op.arg.n == 0 || op.arg.n > kMaxMailboxes || !box_handle(op.arg.n) || ex.boxes[op.arg.n].pending <= 0)
-          return skip_na();
-        --ex.boxes[op.arg.n].pending;
+      }
+      case OpKind::Receive: {
+        if (op.arg.n == 0 || op.arg.n > kMaxMailboxes || !box_handle(op.arg.n)) return skip_na();
+        BoxModel& b = ex.boxes[op.arg.n];
+        // Words surely there when it runs: sent already, or sent before it
+        // in this task. Else wait for the oldest send counted on to finish
+        // (or be abandoned); if none is left, the receive would wait for a
+        // word nothing sends: not applicable.
+        auto avail = [&] { return static_cast<int64_t>(b.sent.load()) + b.sends_in_task - b.receives_issued; };
+        while (avail() <= 0 && !b.outstanding.empty() && b.outstanding.front() != &t) {
+          wait_done(main, *b.outstanding.front());
+          b.outstanding.erase(b.outstanding.begin());
+        }
+        if (avail() <= 0) return skip_na();
+        ++b.receives_issued;
         r->model_receiving_ = true;
         return kRun;
+      }
       case OpKind::Overflow:
         return kRun;
       default:
@@ -782,6 +800,7 @@ struct Driver {
     }
     if (r != &main && waiting(r)) async = true;  // it may wait for a release not issued yet
     uncertain_ = r != &main && waiting(r);
+    for (BoxModel& b : ex.boxes) b.sends_in_task = 0;
     Task& t = new_task(&op, i);
     if (plan(op, r, false, async, t) == kSkipNa && t.defines.empty()) {
       t.done.store(kAbandoned);
