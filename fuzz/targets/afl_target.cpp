@@ -16,6 +16,8 @@
 //   - Every input's threads start after that point and are gone before the
 //     next input (run_one_input); a program that leaves a thread or an fd
 //     behind is a finding and aborts, so stability stays honest.
+#include <unistd.h>  // read(): __AFL_FUZZ_TESTCASE_LEN falls back to it outside afl-fuzz
+
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
