@@ -19,6 +19,9 @@
 //     so the program never waits on what it has not issued; an op that does
 //     not apply is a comment in the file. Capabilities are checked when the
 //     program runs (an op lacking one is skipped and says so).
+//   - The reproducer's own verdicts: see repro_prelude.h (errors printed,
+//     fatal with REPRO_ERRORS_FATAL; violations, hangs and failed fork
+//     children abort).
 //   - Errors: unknown adapter, unreadable or malformed program: one line
 //     on stderr, exit 2 (parse errors name FILE:LINE:COLUMN). The output is
 //     written to a temporary beside it and renamed into place.
@@ -186,6 +189,7 @@ struct Gen {
   std::set<unsigned> locks, boxes;
   std::vector<Ref> threads;
   int next_fn = 0;
+  std::string scope = "op ";  // how the comments name an op of the driver being written
 
   void collect(const std::vector<Op>& ops) {
     for (const Op& op : ops) {
@@ -269,18 +273,22 @@ struct Gen {
              ") scope skipped: the adapter lacks " + tl_cap_name(cap) + "; its body runs\\n\");\n";
         if (op.props.delay_us) c += ind + "  if (on) sleep_us(" + std::to_string(op.props.delay_us) + ");\n";
         c += ind + "  int entered = on ? rt_enter(me, " + I + ") : 0;\n";
-        c += ind + "  if (on) arm(" + std::to_string(op.props.fail_nth) + ");\n";
+        if (op.props.fail_nth) c += ind + "  if (on) arm(" + std::to_string(op.props.fail_nth) + ");\n";
         c += ind + "  int in = 0;\n";
         c += ind + "  if (on) { int rc = A->" + beg + "(); if (rc == TL_ADAPTER_OK) in = 1; else call_failed(" + I +
              ", \"" + beg + "\", rc); }\n";
         c += ind + "  ++me->regions;\n" + body + ind + "  --me->regions;\n";
         c += ind + "  if (in) CHECK(" + I + ", \"" + end + "\", A->" + end + "());\n";
-        c += ind + "  disarm();\n" + ind + "  rt_leave(me, entered);\n" + ind + "}\n";
+        if (op.props.fail_nth) c += ind + "  disarm();\n";
+        c += ind + "  rt_leave(me, entered);\n" + ind + "}\n";
         return c;
       }
       case OpKind::Fork: {
         const std::string child = "child_" + std::to_string(next_fn++);
+        const std::string outer = scope;
+        scope = "op " + I + "'s fork body: op ";
         driver(op.body, child, true);
+        scope = outer;
         s = "do_fork(me, " + I + ", " + child + ");";
         break;
       }
@@ -443,7 +451,7 @@ struct Gen {
     std::string body = code(op, i, m, r, false, async, uncertain, "  ");
     if (body.find('\n') == body.size() - 1 && body.find("does not apply") != std::string::npos) return d + body;
     const std::string fn = "op_" + std::to_string(next_fn++);
-    funcs += "/* op " + I + ": " + op_text(op) + " */\nstatic void " + fn + "(actor *me) {\n" + body + "}\n\n";
+    funcs += "/* " + scope + I + ": " + op_text(op) + " */\nstatic void " + fn + "(actor *me) {\n" + body + "}\n\n";
     if (quit_first) d += "  leave(me, &" + actor_var(op.arg) + ", 0, " + I + ");\n";
     if (r.kind == Res::None) {
       d += "  " + fn + "(me);\n";
@@ -586,6 +594,7 @@ static void do_fork(actor *me, int op, void (*child)(actor *)) {
       fprintf(stderr, "repro: op %d: fork_child failed: %s\n", op, last_error());
       _exit(3);
     }
+    if (t_armed) A->os_fail_nth(0); /* the parent's arming is not the body's */
     t_armed = 0;
     alarm(60); /* a hung child ends by SIGALRM, which the parent reports */
     child(me);
@@ -629,7 +638,7 @@ static actor T_main = {.name = "main"};
   out += "  if (A->abi_version != TL_ADAPTER_ABI_VERSION) {\n"
          "    fprintf(stderr, \"repro: adapter ABI %u, this file was written for %u\\n\", A->abi_version, "
          "TL_ADAPTER_ABI_VERSION);\n    return 2;\n  }\n";
-  out += "  CHECK(-1, \"init\", A->init());\n";
+  out += "  if (A->init() != TL_ADAPTER_OK) fatal(-1, last_error());\n";
   out += "  atomic_store(&T_main.state, 1);\n  T_main.id = A->self ? A->self() : 0;\n";
   for (unsigned n : g.locks)
     out += "  if (has(TL_CAP_LOCKS)) CHECK(-1, \"lock_new\", A->lock_new(\"l" + std::to_string(n) + "\", &L[" +
@@ -656,7 +665,8 @@ static actor T_main = {.name = "main"};
     out += "  if (L[" + std::to_string(n) + "]) CHECK(" + E + ", \"lock_free\", A->lock_free(L[" + std::to_string(n) +
            "]));\n";
   out += "  check_integrity_now(" + E + ");\n";
-  out += "  printf(\"repro: done (%lu interrupts ran)\\n\", (unsigned long)atomic_load(&g_interrupts));\n";
+  out += "  printf(\"repro: done (%u errors, %lu interrupts ran)\\n\", atomic_load(&g_errors),\n"
+         "         (unsigned long)atomic_load(&g_interrupts));\n";
   out += "  return 0;\n}\n";
   return out;
 }
