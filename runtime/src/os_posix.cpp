@@ -23,7 +23,9 @@ namespace tl::os {
 namespace {
 constexpr int kOsCalls = 8;  // > every tl_os_call
 std::atomic<int> g_fail[kOsCalls];
-// Calls left until the one that fails; 0: disarmed.
+// Calls left until the one that fails; 0: disarmed. Signal-path code:
+// should_fail runs inside altstack_put, which signal handlers call — a
+// thread-local of a static library (no dynamic TLS, no allocation, no lock).
 thread_local unsigned t_fail_nth = 0;
 }
 
