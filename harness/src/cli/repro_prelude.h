@@ -47,6 +47,7 @@ typedef void (*op_fn)(actor *me);
 
 struct actor {
   const char *name;
+  actor *definer;              /* the t/f thread whose op makes it; NULL: the driver */
   int foreign;                 /* an f thread: a raw pthread, not the runtime's */
   atomic_int state;            /* 0 not made, 1 made, -1 skipped or failed, 2 ended */
   tl_adapter_thread_id id;
@@ -270,7 +271,14 @@ static void *foreign_main(void *p) {
 /* Waits while t's making is still ahead (a spawn in an async task not run
  * yet); 1 when t runs or ran, 0 when it never will (skipped or failed). */
 static int started(actor *me, actor *t) {
-  for (int i = 0; atomic_load(&t->state) == 0 && i < 400000; ++i) nap(me);
+  for (int i = 0; atomic_load(&t->state) == 0 && i < 400000; ++i) {
+    if (t->definer && atomic_load(&t->definer->state) != 1 && atomic_load(&t->definer->state) != 0) {
+      int zero = 0; /* its maker ended (or never ran) first: it will never be made */
+      atomic_compare_exchange_strong(&t->state, &zero, -1);
+      break;
+    }
+    nap(me);
+  }
   int s = atomic_load(&t->state);
   return s == 1 || s == 2;
 }

@@ -188,6 +188,7 @@ struct Gen {
   std::string funcs;  // op functions and child drivers, each before its first use
   std::set<unsigned> locks, boxes;
   std::vector<Ref> threads;
+  std::map<std::pair<int, unsigned>, Ref> definer;  // the thread whose op makes each; None: a driver
   int next_fn = 0;
   std::string scope = "op ";  // how the comments name an op of the driver being written
 
@@ -221,6 +222,7 @@ struct Gen {
         Model::Thread& d = m.threads[{static_cast<int>(op.def.kind), op.def.n}];
         d.foreign = op.kind == OpKind::Foreign;
         m.order.push_back(op.def);
+        definer[{static_cast<int>(op.def.kind), op.def.n}] = r;
         s = op.kind == OpKind::Spawn ? "spawn_actor(me, &" + actor_var(op.def) + ", " + I + ");"
                                      : "start_foreign(&" + actor_var(op.def) + ", " + I + ");";
         break;
@@ -623,9 +625,13 @@ static void do_fork(actor *me, int op, void (*child)(actor *)) {
 /* ---- the program's threads, locks and mailboxes ------------------------ */
 static actor T_main = {.name = "main"};
 )C";
-  for (Ref r : g.threads)
+  for (Ref r : g.threads) out += "static actor " + actor_var(r) + ";\n";
+  for (Ref r : g.threads) {
+    const Ref by = g.definer[{static_cast<int>(r.kind), r.n}];
     out += "static actor " + actor_var(r) + " = {.name = \"" + ref_name(r) + "\", .foreign = " +
-           (r.kind == Res::Foreign ? "1" : "0") + "};\n";
+           (r.kind == Res::Foreign ? "1" : "0") + ", .definer = " + (by.kind == Res::None ? "NULL" : "&" + actor_var(by)) +
+           "};\n";
+  }
   out += "static tl_adapter_handle L[" + std::to_string(fuzz::kMaxLocks + 1) + "], B[" +
          std::to_string(fuzz::kMaxMailboxes + 1) + "];\n";
   out += "static atomic_ulong SENT[" + std::to_string(fuzz::kMaxMailboxes + 1) + "], RECEIVED[" +
