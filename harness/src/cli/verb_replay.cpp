@@ -112,7 +112,9 @@ RunResult run_once(const std::string& adapter, const std::string& file, double t
   }
   if (timed_out) {
     r.verdict = "timeout";
-    r.text = "still running after " + std::to_string(timeout_s) + " s; killed";
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", timeout_s);
+    r.text = std::string("still running after ") + secs + " s; killed";
   } else if (WIFSIGNALED(p.status)) {
     r.signal = signal_name(WTERMSIG(p.status));
     r.verdict = "crash";
