@@ -89,6 +89,7 @@ struct Actor {
   bool model_joined_ = false;  // a join was issued
   bool model_receiving_ = false;  // has a receive that may not have finished
   bool quit_sent_ = false;        // the driver told it to leave
+  bool model_stuck_ = false;      // told to leave while queued for a lock: it may wait until the teardown
 };
 
 struct LockModel {

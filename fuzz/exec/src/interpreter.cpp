@@ -40,7 +40,8 @@
 //     that lock may never come), nor behind a receive not known to have
 //     finished. Mailboxes hold 1024 words (> kMaxOps): a send never blocks.
 //   - `exit tN`/`join tN` from inside a body, joining oneself, joining a
-//     thread that is queued for a lock, killing oneself: do not apply. Nor
+//     thread that is queued for a lock (or was told to exit while queued),
+//     killing oneself: do not apply. Nor
 //     do `kill` and `join` given (as the op or in its body) to a thread
 //     queued for a lock: the model would count on an end that may never
 //     come.
@@ -594,6 +595,7 @@ struct Driver {
       case OpKind::Join:
         if (uncertain_) return skip_na();  // a thread queued for a lock may never get to it
         if (!tgt || tgt->kind != Kind::Spawned || tgt->model_joined_ || tgt == r || in_body || waiting(tgt) ||
+            tgt->model_stuck_ ||
             tgt->started.load() < 0)
           return skip_na();
         // Told to leave even when a kill was issued: that kill may fail
@@ -792,6 +794,7 @@ struct Driver {
         return;
       }
       const bool wait = !async && !waiting(t);  // queued for a lock: its quit may wait for the driver
+      t->model_stuck_ = waiting(t);
       Task* q = quit(t);
       end_model(t);
       ++ex.res.executed;
