@@ -77,12 +77,16 @@ void push(Actor& to, Task* t) {
 
 void wait_done(Actor& waiter, Task& t) {
   if (t.done.load(std::memory_order_acquire) != kPending) return;
-  Region r(waiter, waiter.ex->a);
-  for (;;) {
-    const uint32_t d = t.done.load(std::memory_order_acquire);
-    if (d != kPending) return;
-    t.done.wait(d, std::memory_order_acquire);
+  waiter.ex->sched.idle(waiter.slot);  // a waiting driver is not runnable: nobody yields to it
+  {
+    Region r(waiter, waiter.ex->a);
+    for (;;) {
+      const uint32_t d = t.done.load(std::memory_order_acquire);
+      if (d != kPending) break;
+      t.done.wait(d, std::memory_order_acquire);
+    }
   }
+  waiter.ex->sched.busy(waiter.slot);
 }
 
 void mark_failed(Actor& a) {
