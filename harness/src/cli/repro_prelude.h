@@ -7,7 +7,9 @@
 //     generated file defines A from the extern symbol its header names).
 //   - Actors: each t/f thread runs actor_loop over its own ring of op
 //     functions (one producer, the thread that delivers; one consumer, the
-//     actor). The ring, its counters and the kill flag are C11 atomics and
+//     actor). A ring takes entries before its thread is made (its maker may
+//     not have run the spawn yet); a thread whose maker ended first is
+//     never made and its entries are dropped. The ring, its counters and the kill flag are C11 atomics and
 //     no mutex is held across an op or a wait, so an actor the runtime
 //     kills (unwinding it from wherever it was) can leave no lock held. An
 //     idle actor naps inside a blocking region when it is in the runtime,
@@ -268,45 +270,52 @@ static void *foreign_main(void *p) {
   return NULL;
 }
 
-/* Waits while t's making is still ahead (a spawn in an async task not run
- * yet); 1 when t runs or ran, 0 when it never will (skipped or failed). */
-static int started(actor *me, actor *t) {
-  for (int i = 0; atomic_load(&t->state) == 0 && i < 400000; ++i) {
-    if (t->definer && atomic_load(&t->definer->state) != 1 && atomic_load(&t->definer->state) != 0) {
-      int zero = 0; /* its maker ended (or never ran) first: it will never be made */
+/* Whether t may still run: made (1), or not made yet (0) by a maker still
+ * running. A thread whose maker ended (or never ran) first will never be
+ * made: it becomes -1 here. */
+static int may_run(actor *t) {
+  int s = atomic_load(&t->state);
+  if (s == 0 && t->definer) {
+    int d = atomic_load(&t->definer->state);
+    if (d != 0 && d != 1) {
+      int zero = 0;
       atomic_compare_exchange_strong(&t->state, &zero, -1);
-      break;
+      s = atomic_load(&t->state);
     }
-    nap(me);
   }
+  return s == 0 || s == 1;
+}
+
+/* Waits until t is made (or will never be); 1 when it runs or ran. */
+static int started(actor *me, actor *t) {
+  while (atomic_load(&t->state) == 0 && may_run(t)) nap(me);
   int s = atomic_load(&t->state);
   return s == 1 || s == 2;
 }
 
-/* Gives f to t; returns the entry's ticket, 0 when t does not run (its
- * spawn was skipped or failed, or it ended). */
-static unsigned deliver(actor *me, actor *t, op_fn f, int op) {
-  if (!started(me, t) || atomic_load(&t->state) != 1) {
-    printf("repro: op %d skipped: %s is not running\n", op, t->name);
-    return 0;
-  }
+/* Gives f (NULL: leave) to t, made or still to be made (its ring waits for
+ * it); returns the entry's ticket, 0 when t will not run it. */
+static unsigned give(actor *t, op_fn f) {
+  if (!may_run(t)) return 0;
   unsigned n = atomic_load(&t->tail);
   t->ring[n % RING] = f;
   atomic_store(&t->tail, n + 1);
   return n + 1;
 }
+static unsigned deliver(actor *me, actor *t, op_fn f, int op) {
+  (void)me;
+  unsigned k = give(t, f);
+  if (!k) printf("repro: op %d skipped: %s is not running\n", op, t->name);
+  return k;
+}
 static void wait_done(actor *me, actor *t, unsigned ticket) {
-  while (ticket && atomic_load(&t->done) < ticket && atomic_load(&t->state) == 1) nap(me);
+  while (ticket && atomic_load(&t->done) < ticket && may_run(t)) nap(me);
 }
 /* Tells t to leave after what it was given; waits for it when `wait`. */
 static void leave(actor *me, actor *t, int wait, int op) {
   (void)op;
-  if (!started(me, t) || atomic_load(&t->state) != 1) return;
-  unsigned n = atomic_load(&t->tail);
-  t->ring[n % RING] = NULL;
-  atomic_store(&t->tail, n + 1);
-  if (wait)
-    while (atomic_load(&t->state) == 1) nap(me);
+  if (give(t, NULL) && wait)
+    while (may_run(t)) nap(me);
 }
 
 static void spawn_actor(actor *me, actor *t, int op) {

@@ -394,10 +394,9 @@ struct Gen {
     if (child)
       f += "  /* the fork body: a program of its own, on the forking thread */\n"
            "  static actor cmain;\n  actor *me = &cmain;\n  cmain.name = \"main\";\n"
-           "  cmain.foreign = parent->foreign;\n  cmain.cb = parent->cb;\n  cmain.regions = parent->regions;\n"
+           "  (void)parent; /* the body starts afresh, as the interpreter's child does */\n"
            "  atomic_store(&cmain.state, 1);\n  g_stops = 0;\n";
     f += d;
-    if (child) f += "  parent->cb = cmain.cb;\n";
     f += "}\n\n";
     funcs += f;
   }
@@ -548,20 +547,24 @@ static void resume_stops(int op) {
  * the runtime knows are printed and the program aborts. */
 static atomic_ulong g_progress;
 static atomic_int g_current = -1; /* the op the driver issued last */
+static atomic_int g_fork_waits;   /* threads waiting for a fork child (which times itself) */
+static long timeout_ms(void) {
+  const char *env = getenv("REPRO_TIMEOUT_MS");
+  long ms = env ? atol(env) : 10000;
+  return ms > 0 ? ms : 10000;
+}
 static void issued(int op) {
   atomic_store(&g_current, op);
   atomic_fetch_add(&g_progress, 1);
 }
 static void *watchdog_main(void *arg) {
   (void)arg;
-  const char *env = getenv("REPRO_TIMEOUT_MS");
-  long limit = env ? atol(env) : 10000, idle = 0;
-  if (limit <= 0) limit = 10000;
+  long limit = timeout_ms(), idle = 0;
   unsigned long seen = atomic_load(&g_progress);
   for (;;) {
     sleep_us(10000);
     unsigned long now = atomic_load(&g_progress) + atomic_load(&g_actor_progress);
-    if (now != seen) {
+    if (now != seen || atomic_load(&g_fork_waits) > 0) {
       seen = now;
       idle = 0;
       continue;
@@ -598,7 +601,9 @@ static void do_fork(actor *me, int op, void (*child)(actor *)) {
     }
     if (t_armed) A->os_fail_nth(0); /* the parent's arming is not the body's */
     t_armed = 0;
-    alarm(60); /* a hung child ends by SIGALRM, which the parent reports */
+    /* A child making no progress ends by SIGALRM, which the parent reports
+       (the parent's watchdog does not count the wait for it). */
+    alarm((unsigned)(timeout_ms() / 1000 + 1));
     child(me);
     check_integrity_now(op);
     fflush(NULL);
@@ -611,8 +616,10 @@ static void do_fork(actor *me, int op, void (*child)(actor *)) {
   }
   int region = has(TL_CAP_REGIONS) && in_runtime(me) && me->regions == 0 && A->blocking_begin() == TL_ADAPTER_OK;
   int status = 0;
+  atomic_fetch_add(&g_fork_waits, 1);
   while (waitpid(pid, &status, 0) < 0) {
   }
+  atomic_fetch_sub(&g_fork_waits, 1);
   if (region) A->blocking_end();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     char text[128];
