@@ -1,7 +1,8 @@
 """threadlab repro: the C reproducer of an op program builds and reproduces.
 
 Invariants checked:
-  - for every program in fuzz/corpus, `threadlab repro` writes a C11 file
+  - for every program in fuzz/corpus and both reference adapters (the
+    preemptive and the hybrid stop-the-world), `threadlab repro` writes a C11 file
     that compiles with `cc` (-Wall -Wextra -Werror) against the build's
     static libraries only (the reference adapter and the runtime, which
     $THREADLAB_BIN's ../lib holds) and runs clean: exit 0, "repro: done";
@@ -54,11 +55,15 @@ def run_repro(exe, inject=None, timeout=60):
     return subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=timeout)
 
 
+SYMBOLS = {"reference": "tl_reference_adapter", "reference-hybrid": "tl_reference_hybrid_adapter"}
+
+
+@pytest.mark.parametrize("adapter", sorted(SYMBOLS))
 @pytest.mark.parametrize("program", CORPUS, ids=[p.stem for p in CORPUS])
-def test_corpus_reproducer_runs_clean(program, tmp_path):
-    c, exe = build_repro(program, tmp_path)
+def test_corpus_reproducer_runs_clean(program, adapter, tmp_path):
+    c, exe = build_repro(program, tmp_path, adapter)
     text = c.read_text()
-    assert "extern const tl_adapter tl_reference_adapter;" in text
+    assert f"extern const tl_adapter {SYMBOLS[adapter]};" in text
     includes = [line for line in text.splitlines() if line.startswith("#include")]
     assert all(i.split()[1] in ("<threadlab/adapter.h>", "<pthread.h>") or not i.split()[1].startswith("<threadlab")
                for i in includes), includes
