@@ -394,7 +394,9 @@ struct Gen {
     if (child)
       f += "  /* the fork body: a program of its own, on the forking thread */\n"
            "  static actor cmain;\n  actor *me = &cmain;\n  cmain.name = \"main\";\n"
-           "  (void)parent; /* the body starts afresh, as the interpreter's child does */\n"
+           "  /* the body starts afresh, as the interpreter's child does, but for the locks\n"
+           "     the forking thread holds: it still holds them here, and lets them go at the end */\n"
+           "  memcpy(cmain.held, parent->held, sizeof cmain.held);\n  cmain.nheld = parent->nheld;\n"
            "  atomic_store(&cmain.state, 1);\n  g_stops = 0;\n";
     f += d;
     f += "}\n\n";
