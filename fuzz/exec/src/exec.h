@@ -89,6 +89,7 @@ struct Actor {
   bool model_joined_ = false;  // a join was issued
   bool model_receiving_ = false;  // has a receive that may not have finished
   bool quit_sent_ = false;        // the driver told it to leave
+  bool spawn_certain_ = true;     // its maker will get to making it (not queued for a lock or behind a receive)
   bool model_stuck_ = false;      // told to leave while queued for a lock: it may wait until the teardown
 };
 

@@ -70,6 +70,10 @@
 //   - `priority tN p` takes effect at once (schedule.cpp); `starve tN us`
 //     parks tN that long in a blocking region, never waited for.
 //   - `interrupt tN` runs a counter increment on tN at its next safe point.
+//   - `join`, `kill` and `interrupt` wait for their target to be made; one
+//     whose maker may never get to it (queued for a lock or behind a
+//     receive when the spawn was given) and that is not made yet does not
+//     apply.
 //   - `delay` sleeps before the op on the thread running it.
 #include "exec.h"
 
@@ -574,6 +578,7 @@ struct Driver {
       case OpKind::Spawn: case OpKind::Foreign: {
         Actor* d = make_actor(op.def);
         t.defines.push_back(d);
+        d->spawn_certain_ = r == &main || (!uncertain_ && !waiting(r) && !r->model_receiving_);
         if (lacks) {
           mark_failed(*d);
           d->model_ended_ = true;
@@ -594,6 +599,7 @@ struct Driver {
         return r->kind == Kind::Foreign ? uint8_t{kRun} : skip_na();
       case OpKind::Join:
         if (uncertain_) return skip_na();  // a thread queued for a lock may never get to it
+        if (tgt && !tgt->spawn_certain_ && tgt->started.load() == 0) return skip_na();
         if (!tgt || tgt->kind != Kind::Spawned || tgt->model_joined_ || tgt == r || in_body || waiting(tgt) ||
             tgt->model_stuck_ ||
             tgt->started.load() < 0)
@@ -605,11 +611,13 @@ struct Driver {
         tgt->model_joined_ = true;
         return kRun;
       case OpKind::Kill:
+        if (tgt && !tgt->spawn_certain_ && tgt->started.load() == 0) return skip_na();
         if (uncertain_ || !alive(tgt) || tgt->kind != Kind::Spawned || tgt == r) return skip_na();
         end_model(tgt);
         tgt->model_joined_ = false;
         return kRun;
       case OpKind::Interrupt:
+        if (tgt && !tgt->spawn_certain_ && tgt->started.load() == 0) return skip_na();
         return alive(tgt) && tgt->kind == Kind::Spawned ? uint8_t{kRun} : skip_na();
       case OpKind::Exit: case OpKind::SuspendAll: case OpKind::ResumeAll:
         return skip_na();  // in bodies (the driver runs them at the top level)
