@@ -24,8 +24,9 @@
 //     only come from an op the driver has not issued yet (a deadlock of the
 //     interpreter's making, not the runtime's). `unlock` applies only to a
 //     thread that holds (or has queued for) the lock; one queued for it
-//     still waits for the holder first (it stays queued in the model). A sync op aimed at a
-//     thread queued for a lock is not waited for (it runs as if async).
+//     still waits for the holder first (it stays queued in the model). A
+//     sync op aimed at a thread queued for a lock, or at one not made yet
+//     whose maker is, is not waited for (it runs as if async).
 //   - Locks a thread holds when it ends (exit, join, the teardown) are
 //     released by it first; a killed thread's are released by the runtime
 //     (TL_CAP_KILL promises so); the driver's at the teardown.
@@ -809,8 +810,9 @@ struct Driver {
       if (wait) wait_done(main, *q);
       return;
     }
-    if (r != &main && waiting(r)) async = true;  // it may wait for a release not issued yet
-    uncertain_ = r != &main && waiting(r);
+    // It may wait for a release not issued yet, or not be made until then.
+    uncertain_ = r != &main && (waiting(r) || (!r->spawn_certain_ && r->started.load() == 0));
+    if (uncertain_) async = true;
     for (BoxModel& b : ex.boxes) b.sends_in_task = 0;
     Task& t = new_task(&op, i);
     if (plan(op, r, false, async, t) == kSkipNa && t.defines.empty()) {
