@@ -1,7 +1,7 @@
 """threadlab repro: the C reproducer of an op program builds and reproduces.
 
 Invariants checked:
-  - for every program in fuzz/corpus and both reference adapters (the
+  - for every program in fuzz/corpus and fuzz/regressions and both reference adapters (the
     preemptive and the hybrid stop-the-world), `threadlab repro` writes a C11 file
     that compiles with `cc` (-Wall -Wextra -Werror) against the build's
     static libraries only (the reference adapter and the runtime, which
@@ -22,6 +22,7 @@ import pytest
 from conftest import ROOT, binary
 
 CORPUS = sorted((ROOT / "fuzz" / "corpus").glob("*.txt"))
+REGRESSIONS = sorted((ROOT / "fuzz" / "regressions").glob("*.txt"))
 
 
 def libdir():
@@ -59,7 +60,7 @@ SYMBOLS = {"reference": "tl_reference_adapter", "reference-hybrid": "tl_referenc
 
 
 @pytest.mark.parametrize("adapter", sorted(SYMBOLS))
-@pytest.mark.parametrize("program", CORPUS, ids=[p.stem for p in CORPUS])
+@pytest.mark.parametrize("program", CORPUS + REGRESSIONS, ids=[p.stem for p in CORPUS + REGRESSIONS])
 def test_corpus_reproducer_runs_clean(program, adapter, tmp_path):
     c, exe = build_repro(program, tmp_path, adapter)
     text = c.read_text()

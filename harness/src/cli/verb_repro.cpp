@@ -14,7 +14,8 @@
 //     bodies are nested code; a fork body is a driver of its own
 //     (`child_N`) run in the child.
 //   - Whether an op can apply (threads alive, lock holders and waiters,
-//     words a receive may count on, world stops) is decided here, by the
+//     words a receive may count on, world stops, threads whose maker may
+//     never get to them) is decided here, by the
 //     same rules as the interpreter's model (fuzz/exec/src/interpreter.cpp),
 //     so the program never waits on what it has not issued; an op that does
 //     not apply is a comment in the file. Capabilities are checked when the
@@ -130,6 +131,9 @@ bool stop_safe(OpKind k) {
 struct Model {
   struct Thread {
     bool foreign = false, ended = false, joined = false, receiving = false;
+    bool certain = true;
+    bool quit_sent = false;  // told to leave
+    bool stuck = false;      // told to leave while queued for a lock: it may wait until the teardown  // its maker surely gets to making it (not queued for a lock, not behind a receive)
   };
   std::map<std::pair<int, unsigned>, Thread> threads;
   std::vector<Ref> order;  // definition order
@@ -190,6 +194,7 @@ struct Gen {
   std::vector<Ref> threads;
   std::map<std::pair<int, unsigned>, Ref> definer;  // the thread whose op makes each; None: a driver
   int next_fn = 0;
+  bool join_quit = false;  // the join just decided tells its target to leave
   std::string scope = "op ";  // how the comments name an op of the driver being written
 
   void collect(const std::vector<Op>& ops) {
@@ -221,6 +226,7 @@ struct Gen {
       case OpKind::Spawn: case OpKind::Foreign: {
         Model::Thread& d = m.threads[{static_cast<int>(op.def.kind), op.def.n}];
         d.foreign = op.kind == OpKind::Foreign;
+        d.certain = r.kind == Res::None || (!uncertain && !m.waiting(r) && !rt->receiving);
         m.order.push_back(op.def);
         definer[{static_cast<int>(op.def.kind), op.def.n}] = r;
         s = op.kind == OpKind::Spawn ? "spawn_actor(me, &" + actor_var(op.def) + ", " + I + ");"
@@ -236,20 +242,23 @@ struct Gen {
             ", \"callback_exit\", TL_ADAPTER_EFAIL);\n" + ind + "  }";
         break;
       case OpKind::Join:
-        if (uncertain || !t || t->foreign || t->joined || op.arg == r || in_body || m.waiting(op.arg))
+        if (uncertain || !t || !t->certain || t->foreign || t->joined || op.arg == r || in_body ||
+            m.waiting(op.arg) || t->stuck)
           return na(op, ind);
         t->joined = true;
-        if (!t->ended) m.end(op.arg);  // the driver tells it to leave first (issue())
+        join_quit = !t->quit_sent;  // told to leave first, unless it was (top())
+        t->quit_sent = true;
+        if (!t->ended) m.end(op.arg);
         s = "join_actor(me, &" + tgt + ", " + I + ");";
         break;
       case OpKind::Kill:
-        if (uncertain || !tgt_alive || t->foreign || op.arg == r) return na(op, ind);
+        if (uncertain || !tgt_alive || !t->certain || t->foreign || op.arg == r) return na(op, ind);
         m.end(op.arg);
         t->joined = false;
         s = "kill_actor(me, &" + tgt + ", " + I + ");";
         break;
       case OpKind::Interrupt:
-        if (!tgt_alive || t->foreign) return na(op, ind);
+        if (!tgt_alive || !t->certain || t->foreign) return na(op, ind);
         s = "if (atomic_load(&" + tgt + ".state) == 1) CHECK(" + I + ", \"interrupt\", A->interrupt(" + tgt +
             ".id, interrupt_fn, &g_interrupts));";
         break;
@@ -384,10 +393,11 @@ struct Gen {
     const std::string E = std::to_string(ops.size());
     d += "  /* the end: the world runs again, every thread is told to leave, then joined */\n";
     d += "  issued(" + E + ");\n  resume_stops(" + E + ");\n  release_all(me, " + E + ");\n";
-    for (Ref r : m.order)
-      if (!m.get(r)->ended) {
+    for (Ref r : m.order)  // killed ones too: their kill may have failed
+      if (!m.get(r)->quit_sent) {
         d += "  leave(me, &" + actor_var(r) + ", 0, " + E + ");\n";
-        m.end(r);
+        m.get(r)->quit_sent = true;
+        if (!m.get(r)->ended) m.end(r);
       }
     for (Ref r : m.order) d += "  finish_actor(me, &" + actor_var(r) + ", " + E + ");\n";
     std::string f = "static void " + name + "(actor *" + (child ? "parent" : "me") + ") {\n";
@@ -442,20 +452,26 @@ struct Gen {
       if (op.kind == OpKind::Starve) async = true;
     }
     if (op.kind == OpKind::Exit) {
-      if (!m.alive(op.arg)) return d + na(op, "  ");
+      Model::Thread* t = m.get(op.arg);
+      if (!m.alive(op.arg) || t->quit_sent) return d + na(op, "  ");
+      const bool wait = !async && !m.waiting(op.arg);  // queued for a lock: its leave may wait for the driver
+      t->stuck = m.waiting(op.arg);
+      t->quit_sent = true;
       m.end(op.arg);
-      return d + "  /* " + op_text(op) + " */\n  leave(me, &" + actor_var(op.arg) + ", " + (async ? "0" : "1") + ", " +
+      return d + "  /* " + op_text(op) + " */\n  leave(me, &" + actor_var(op.arg) + ", " + (wait ? "1" : "0") + ", " +
              I + ");\n";
     }
-    const bool uncertain = r.kind != Res::None && m.waiting(r);
+    // It may wait for a release not issued yet, or not be made until then (the
+    // interpreter asks whether it is made yet; here any thread whose maker may
+    // never get to it counts so).
+    const bool uncertain = r.kind != Res::None && (m.waiting(r) || !m.get(r)->certain);
     if (uncertain) async = true;
-    // A join tells its target to leave before the join is issued.
-    const bool quit_first = op.kind == OpKind::Join;
+    join_quit = false;
     std::string body = code(op, i, m, r, false, async, uncertain, "  ");
     if (body.find('\n') == body.size() - 1 && body.find("does not apply") != std::string::npos) return d + body;
     const std::string fn = "op_" + std::to_string(next_fn++);
     funcs += "/* " + scope + I + ": " + op_text(op) + " */\nstatic void " + fn + "(actor *me) {\n" + body + "}\n\n";
-    if (quit_first) d += "  leave(me, &" + actor_var(op.arg) + ", 0, " + I + ");\n";
+    if (join_quit) d += "  leave(me, &" + actor_var(op.arg) + ", 0, " + I + ");\n";
     if (r.kind == Res::None) {
       d += "  " + fn + "(me);\n";
       m.main.receiving = false;
