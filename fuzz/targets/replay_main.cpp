@@ -12,6 +12,13 @@
 
 #include "one_input.h"
 
+#if defined(TL_UNDER_TSAN)
+// A `fork { }` body may start threads in the child, which ThreadSanitizer's
+// die_after_fork forbids: off for this program, as for threadlab itself
+// (harness/src/cli/main.cpp); TSAN_OPTIONS from the environment apply on top.
+extern "C" const char* __tsan_default_options() { return "die_after_fork=0"; }
+#endif
+
 int main(int argc, char** argv) {
   using namespace threadlab::fuzz;
   if (argc < 2) {

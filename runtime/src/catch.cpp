@@ -78,7 +78,7 @@ int land(Record* r, CatchFrame* f) {
   }
   undo_bindings(r, f->binding_depth);
   run_cleanups_to(r, f->cleanups);
-  r->value_sp = f->value_sp;
+  __atomic_store_n(&r->value_sp, f->value_sp, __ATOMIC_RELAXED);  // read by tl_check_integrity
   r->temp_sp = f->temp_sp;
   r->no_interrupt_depth.store(f->no_interrupt_depth, std::memory_order_relaxed);
   const Recovering rec = fs.recovering.load(std::memory_order_acquire);

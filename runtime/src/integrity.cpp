@@ -41,7 +41,8 @@ extern "C" int tl_check_integrity(tl_violation* out, size_t cap) {
     if (r->control_canaries && r->current_state() != State::Dead)
       if (uintptr_t a = check_canaries_at(r->control_lo))
         found = note(out, cap, found, r, a, "scribble: control-stack canary of %s overwritten", r->name);
-    auto sp = reinterpret_cast<uintptr_t>(r->value_sp);
+    // The owner may be running: a snapshot (value_stack.cpp stores it atomically).
+    auto sp = reinterpret_cast<uintptr_t>(__atomic_load_n(&r->value_sp, __ATOMIC_RELAXED));
     if (r->value.mapped() && (sp < r->value.lo || sp > r->value.hi))
       found = note(out, cap, found, r, sp, "invariant: value-stack pointer of %s out of bounds", r->name);
   });

@@ -11,6 +11,9 @@
 //     shrank the stack first, and a stop in between lost the only root
 //     (the aarch64 build did that, and qemu, which delivers signals at
 //     branch boundaries, stopped threads there often).
+//   - value_sp is written by its owner only, as a relaxed atomic store (a
+//     plain store on every target): tl_check_integrity reads it from
+//     another thread while the owner runs, a snapshot it only bounds-checks.
 //
 // SIGNAL PATH: this file holds code that runs in signal handlers; nothing
 // in it allocates or takes a lock (runtime/tests/sigpath_check.py checks
@@ -31,7 +34,7 @@ extern "C" int tl_value_push(uintptr_t word) {
   uintptr_t* slot = r->value_sp;
   *slot = word;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  r->value_sp = slot + 1;
+  __atomic_store_n(&r->value_sp, slot + 1, __ATOMIC_RELAXED);  // read by tl_check_integrity
   return TL_OK;
 }
 
@@ -42,7 +45,7 @@ extern "C" void tl_value_push_unchecked(uintptr_t word) {
   uintptr_t* slot = r->value_sp;
   *reinterpret_cast<volatile uintptr_t*>(slot) = word;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  r->value_sp = slot + 1;
+  __atomic_store_n(&r->value_sp, slot + 1, __ATOMIC_RELAXED);
 }
 
 extern "C" int tl_value_pop(uintptr_t* word) {
@@ -53,7 +56,7 @@ extern "C" int tl_value_pop(uintptr_t* word) {
   uintptr_t* slot = r->value_sp - 1;
   const uintptr_t w = *slot;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  r->value_sp = slot;
+  __atomic_store_n(&r->value_sp, slot, __ATOMIC_RELAXED);
   if (word) *word = w;
   return TL_OK;
 }

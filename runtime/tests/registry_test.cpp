@@ -5,6 +5,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "os.h"
@@ -54,6 +55,40 @@ TEST(Registry, IntegrityHoldsUnderConcurrentSpawnAndExit) {
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(violations.load(), 0);
   EXPECT_EQ(live_count(), base);
+}
+
+// The fuzzer checks integrity after every op while other threads push and
+// pop their value stacks: the check reads each owner's value_sp as they
+// run. Under the tsan preset this failed with a data race report (plain
+// stores by the owner) until value_sp became a relaxed atomic store; in
+// every build, the bounds it sees must hold.
+TEST(Registry, IntegrityReadsValueStacksWhileTheirOwnersPushAndPop) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0}, rounds{0};
+  auto pusher = [](void* p) {
+    auto* st = static_cast<std::pair<std::atomic<bool>*, std::atomic<int>*>*>(p);
+    while (!st->first->load(std::memory_order_relaxed)) {
+      for (uintptr_t w = 0; w < 64; ++w)
+        if (tl_value_push(w) != TL_OK) st->second->fetch_add(1);
+      for (int i = 0; i < 64; ++i) {
+        uintptr_t w = 0;
+        if (tl_value_pop(&w) != TL_OK) st->second->fetch_add(1);
+      }
+    }
+  };
+  std::pair<std::atomic<bool>*, std::atomic<int>*> st{&stop, &errors};
+  tl_thread_id ids[3];
+  for (auto& id : ids) ASSERT_EQ(tl_spawn("pusher", pusher, &st, &id), TL_OK);
+  int violations = 0;
+  for (int i = 0; i < 2000; ++i) {
+    tl_violation v[4];
+    if (tl_check_integrity(v, 4) != 0) ++violations;
+    rounds.fetch_add(1);
+  }
+  stop.store(true);
+  for (auto id : ids) EXPECT_EQ(tl_join(id), TL_OK);
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(violations, 0);
 }
 
 TEST(Registry, LockFreeLookupByKernelTidFindsEveryLiveThread) {
