@@ -471,7 +471,7 @@ struct Gen {
     if (body.find('\n') == body.size() - 1 && body.find("does not apply") != std::string::npos) return d + body;
     const std::string fn = "op_" + std::to_string(next_fn++);
     funcs += "/* " + scope + I + ": " + op_text(op) + " */\nstatic void " + fn + "(actor *me) {\n" + body + "}\n\n";
-    if (join_quit) d += "  leave(me, &" + actor_var(op.arg) + ", 0, " + I + ");\n";
+    if (join_quit && op.kind == OpKind::Join) d += "  leave(me, &" + actor_var(op.arg) + ", 0, " + I + ");\n";
     if (r.kind == Res::None) {
       d += "  " + fn + "(me);\n";
       m.main.receiving = false;
