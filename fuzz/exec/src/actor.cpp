@@ -21,9 +21,16 @@
 //     lands there, rather than being ended the hard way after the runtime's
 //     kill timeout. A kill of a thread blocked in an op still lands however
 //     the runtime ends blocked threads.
+//   - A spawned actor pushes a cleanup (TL_CAP_CLEANUPS) that marks it
+//     ended and abandons its tasks when the runtime kills it, so a thread
+//     killed by a killer that was itself killed mid-kill is still known
+//     gone; kill_wanted is polled for at most kKillPollMs for the same
+//     reason.
 //   - Each actor records what self() said on its own thread (seen_self), so
 //     tests can check that ops on a thread really ran there.
 #include <sched.h>
+
+#include <chrono>
 #include <threadlab/adapter.h>
 
 #include "exec.h"
@@ -146,11 +153,14 @@ static void loop(Actor& me) {
   Exec& ex = *me.ex;
   for (;;) {
     if (me.kill_wanted.load(std::memory_order_seq_cst)) {
-      // The killer waits for a safe point: give it one (bounded by its kill).
-      while (me.kill_wanted.load(std::memory_order_seq_cst)) {
+      // The killer waits for a safe point: give it one. Bounded: a killer
+      // that is itself killed mid-kill never lowers the flag.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kKillPollMs);
+      while (me.kill_wanted.load(std::memory_order_seq_cst) && std::chrono::steady_clock::now() < until) {
         if ((ex.a->caps & TL_CAP_REGIONS) && in_runtime(me)) ex.a->safepoint();
         sched_yield();
       }
+      me.kill_wanted.store(false, std::memory_order_seq_cst);
       continue;
     }
     const uint32_t head = me.head.load(std::memory_order_relaxed);
@@ -188,10 +198,23 @@ static void start(Actor& me) {
   me.state.compare_exchange_strong(s, kRunning, std::memory_order_seq_cst);
 }
 
+namespace {
+// Run by the runtime when it kills the thread (TL_CAP_CLEANUPS): the actor
+// is gone even when its killer was killed before it could say so.
+void on_killed(void* p) {
+  Actor& me = *static_cast<Actor*>(p);
+  me.state.store(kEnded, std::memory_order_seq_cst);
+  abandon(me);
+}
+}  // namespace
+
 void actor_main(void* p) {
   Actor& me = *static_cast<Actor*>(p);
+  const tl_adapter* a = me.ex->a;
+  const bool cleanup = (a->caps & TL_CAP_CLEANUPS) && a->cleanup_push(on_killed, &me) == TL_ADAPTER_OK;
   start(me);
   loop(me);
+  if (cleanup) a->cleanup_pop(0);
 }
 
 namespace {

@@ -55,6 +55,7 @@ enum ActorState : int { kNotStarted = 0, kRunning = 1, kEnded = 2, kFailed = 3 }
 constexpr unsigned kRing = 2 * kMaxOps + 8;   // more tasks than a program can send one thread
 constexpr size_t kMaxObjects = 4096;           // objects an actor keeps reachable
 constexpr unsigned kSlots = 1 + 4 * kMaxThreads;  // driver + t + f (fork bodies number on)
+constexpr int kKillPollMs = 2000;              // an actor polls safe points this long for a kill
 
 struct Actor {
   Exec* ex = nullptr;
