@@ -148,6 +148,7 @@ struct Exec {
 
   std::atomic<uint64_t> progress{0};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> recovering{false};  // the watchdog is killing: the teardown joins after it
   std::atomic<size_t> current{0};
 
   std::vector<std::unique_ptr<Actor>> actors;  // [0]: the driver

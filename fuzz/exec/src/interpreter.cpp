@@ -846,6 +846,7 @@ struct Driver {
       end_model(act.get());
     }
     for (Task& t : ex.tasks) wait_done(main, t);
+    while (ex.recovering.load()) ex.recovering.wait(true);  // its kills first, then the joins
     for (auto& act : ex.actors) {
       if (act->kind == Kind::Spawned && act->started.load() > 0 && !act->joined.load()) {
         if (ex.a->join(act->id.load()) == TL_ADAPTER_OK) act->joined.store(true);

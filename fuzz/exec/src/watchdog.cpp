@@ -16,7 +16,9 @@
 //     every spawned actor still running is killed (the runtime releases its
 //     locks; its pending tasks are abandoned), from inside a callback when
 //     the adapter needs one to kill. Deadlocks only foreign threads or the
-//     driver can untie (nothing to kill) cannot be recovered in-process:
+//     driver can untie (nothing to kill) cannot be recovered in-process
+//     (the teardown joins only once the recovery's kills are done: a join
+//     racing a kill of the same thread fails and would leave it unjoined):
 //     a second op_timeout_ms without progress prints so and aborts.
 #include <threadlab/adapter.h>
 
@@ -109,6 +111,7 @@ std::string bounded_dump(const tl_adapter* a) {
 }  // namespace
 
 void Watchdog::recover() {
+  ex_.recovering.store(true);
   ex_.stopping.store(true);
   const tl_adapter* a = ex_.a;
   // The runtime may need a record on the calling thread to close or kill.
@@ -125,6 +128,8 @@ void Watchdog::recover() {
   }
   if (enter) a->callback_exit();
   std::fprintf(stderr, "threadlab fuzz watchdog: recovering: %u mailboxes closed, %u threads killed\n", closed, killed);
+  ex_.recovering.store(false);
+  ex_.recovering.notify_all();
 }
 
 void Watchdog::run() {
