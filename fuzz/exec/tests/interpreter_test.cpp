@@ -241,6 +241,10 @@ TEST(InterpSkips, MissingCapabilitiesAreCountedNeverCalled) {
 }
 
 TEST(Baseline, SeesAnExtraThreadAndAnExtraFd) {
+  // A sanitizer starts its own helper thread with the process's first
+  // thread (ThreadSanitizer's background thread): make it exist before the
+  // baseline, as exec_init does with its warm-up thread.
+  std::thread([] {}).join();
   const detail::Baseline base = detail::take_baseline();
   std::promise<void> go;
   std::thread extra([f = go.get_future()]() mutable { f.wait(); });
