@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <cstdio>
 #include <cstdlib>
@@ -90,7 +91,18 @@ std::vector<std::string> list_dir(const std::string& dir) {
 }
 
 // Runs argv (in `cwd`) with its output to `log`; true when it exits 0.
+// The argument vector of execvp, built before fork (nothing allocates in
+// the child).
+std::vector<char*> exec_args(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  return args;
+}
+
 bool run_logged(const std::vector<std::string>& argv, const std::string& cwd, const std::string& log) {
+  std::vector<char*> args = exec_args(argv);
   const pid_t pid = fork();
   if (pid < 0) return false;
   if (pid == 0) {
@@ -100,9 +112,6 @@ bool run_logged(const std::vector<std::string>& argv, const std::string& cwd, co
       dup2(fd, 2);
     }
     if (chdir(cwd.c_str()) != 0) _exit(127);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     execvp(args[0], args.data());
     _exit(127);
   }
@@ -166,6 +175,7 @@ Child start(const std::vector<std::string>& argv, const std::vector<std::string>
             bool capture) {
   int fds[2] = {-1, -1};
   if (capture && pipe(fds) != 0) return {};
+  std::vector<char*> args = exec_args(argv);
   Child c;
   c.pid = fork();
   if (c.pid == 0) {
@@ -176,9 +186,6 @@ Child start(const std::vector<std::string>& argv, const std::vector<std::string>
       dup2(fd, 2);
     }
     for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     execvp(args[0], args.data());
     std::fprintf(stderr, "threadlab fuzz: cannot run %s: %s\n", args[0], std::strerror(errno));
     _exit(127);
@@ -253,7 +260,7 @@ int verb_fuzz(const FuzzOptions& o) {
   const std::vector<std::string> env = {"THREADLAB_FUZZ_ADAPTER=" + o.adapter, "AFL_SKIP_CPUFREQ=1", "AFL_NO_UI=1",
                                         "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1", "AFL_NO_AFFINITY=1",
                                         "AFL_SKIP_CRASHES=1"};
-  const int secs = static_cast<int>(o.time_s + 0.5);
+  const int secs = static_cast<int>(std::lround(o.time_s));
   std::fprintf(stderr, "threadlab fuzz: %s on adapter '%s', %d s, %d job(s), %u seed(s); output in %s\n",
                o.engine.c_str(), o.adapter.c_str(), secs, o.jobs, seeds, out.c_str());
 
@@ -383,7 +390,7 @@ int verb_fuzz(const FuzzOptions& o) {
       if (line.rfind("stat::number_of_executed_units:", 0) == 0) fig.execs = std::atof(line.c_str() + 31);
       if (line.rfind("stat::average_exec_per_sec:", 0) == 0) fig.execs_per_s = std::atof(line.c_str() + 27);
       const size_t cov = line.find(" cov: ");
-      if (line.rfind("#", 0) == 0 && cov != std::string::npos) fig.coverage = std::atof(line.c_str() + cov + 6);
+      if (line.rfind('#', 0) == 0 && cov != std::string::npos) fig.coverage = std::atof(line.c_str() + cov + 6);
     }
     if (fig.execs_per_s == 0 && fig.execs > 0 && duration > 0) fig.execs_per_s = fig.execs / duration;
     for (const std::string& f : list_dir(out + "/findings"))
