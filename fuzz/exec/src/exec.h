@@ -99,6 +99,12 @@ struct LockModel {
   Actor* holder = nullptr;        // after every op issued so far completes
   std::vector<Actor*> waiters;    // issued locks still waiting for it
   std::vector<Actor*> will_release;  // waiters whose unlock is issued too
+  // Who holds it in the runtime now, as the actors report their takes and
+  // releases (the model's holder may not have taken it yet: its op can be
+  // async, delayed or starved). A later take by another thread is issued
+  // only once the modelled holder really holds it, so the runtime queues
+  // the takes in the order the model assumes.
+  std::atomic<Actor*> actual{nullptr};
   // The next waiter takes it; one whose unlock is issued lets it go on.
   void pass_on() {
     holder = nullptr;

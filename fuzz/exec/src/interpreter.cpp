@@ -320,8 +320,12 @@ void do_op(Actor& me, const Op& op, size_t idx, Cursor& c) {
     case OpKind::Lock: {
       const tl_adapter_handle h = ex.locks[op.arg.n].h;
       const int rc = a->lock(h);
-      if (rc == TL_ADAPTER_OK || rc == TL_ADAPTER_OWNER_DIED) me.held.push_back(h);
-      else fail(me, idx, op, "lock");
+      if (rc == TL_ADAPTER_OK || rc == TL_ADAPTER_OWNER_DIED) {
+        me.held.push_back(h);
+        ex.locks[op.arg.n].actual.store(&me, std::memory_order_release);
+      } else {
+        fail(me, idx, op, "lock");
+      }
       break;
     }
     case OpKind::Unlock: {
@@ -329,6 +333,8 @@ void do_op(Actor& me, const Op& op, size_t idx, Cursor& c) {
       auto it = std::find(me.held.begin(), me.held.end(), h);
       if (it == me.held.end()) break;  // its lock failed: nothing to release
       me.held.erase(it);
+      Actor* self = &me;
+      ex.locks[op.arg.n].actual.compare_exchange_strong(self, nullptr, std::memory_order_acq_rel);
       if (a->unlock(h) != TL_ADAPTER_OK) fail(me, idx, op, "unlock");
       break;
     }
@@ -454,6 +460,10 @@ void release_all(Actor& me, size_t op) {
     while (!me.held.empty()) {
       const tl_adapter_handle h = me.held.back();
       me.held.pop_back();
+      for (LockModel& l : ex.locks) {
+        Actor* self = &me;
+        if (l.h == h) l.actual.compare_exchange_strong(self, nullptr, std::memory_order_acq_rel);
+      }
       if (a->unlock(h) != TL_ADAPTER_OK) ex.error(op, "unlock at the end of " + me.name + ": " + ex.last_error());
     }
     while (!me.objects.empty()) {
@@ -631,6 +641,11 @@ struct Driver {
           return kRun;
         }
         if (in_body || r == &main || !async) return skip_na();
+        // The holder's own take may still be pending (async, delayed,
+        // starved): this take could then win, and the holder wait for a
+        // release the model never issues. Only queue behind a holder that
+        // really holds it (exec.h, LockModel::actual).
+        if (l.actual.load(std::memory_order_acquire) != l.holder) return skip_na();
         l.waiters.push_back(r);
         return kRun;
       }

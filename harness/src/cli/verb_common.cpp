@@ -104,7 +104,9 @@ std::string help_footer() {
          "                                (default: ./threadlab-reports)\n"
          "  THREADLAB_CYCLE_FD=N          set by `exec` for the program it runs: a socket; write one\n"
          "                                byte after each lifecycle and wait for one back to get\n"
-         "                                per-cycle leak samples\n";
+         "                                per-cycle leak samples\n"
+         "  THREADLAB_SOURCE_DIR=DIR      the source tree `fuzz` builds its engine targets in\n"
+         "                                (default: the tree this threadlab was built from)\n";
 }
 
 namespace {
