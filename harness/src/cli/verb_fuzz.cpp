@@ -16,7 +16,11 @@
 //     instances' fuzzer_stats (execs/s) or taken from the main (stability,
 //     coverage). libFuzzer: `-fork=N` for N>1 (crashes do not end the run),
 //     figures from its final stats.
-//   - Every crash and hang the engine saved is decoded to OUT/findings/*.txt
+//   - Each run has its own directory, OUT/run-YYYYmmdd-HHMMSS (the AFL++
+//     sync directory, libFuzzer's artifacts, the logs, the decoded
+//     findings), so a run reports only what it found itself; the seeds and
+//     libFuzzer's growing corpus (OUT/corpus) are shared by the runs.
+//   - Every crash and hang the engine saved is decoded to RUN/findings/*.txt
 //     and printed; exit 1 when there is any, 0 when none, 2 when the run
 //     could not happen (no engine, build failure, unknown adapter).
 //   - --json writes the summary atomically (report.h).
@@ -26,6 +30,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -230,7 +235,14 @@ int verb_fuzz(const FuzzOptions& o) {
   const std::string out = o.out_dir.empty() ? src + "/build/fuzz/" + o.engine + "-" + o.adapter : o.out_dir;
   const std::string corpus = o.corpus.empty() ? src + "/fuzz/corpus" : o.corpus;
   std::string err;
-  if (!make_dirs(out + "/seeds", &err) || !make_dirs(out + "/findings", &err))
+  char stamp[32];
+  const time_t now_t = time(nullptr);
+  tm tm_now{};
+  localtime_r(&now_t, &tm_now);
+  strftime(stamp, sizeof stamp, "run-%Y%m%d-%H%M%S", &tm_now);
+  std::string run = out + "/" + stamp;
+  for (int k = 2; access(run.c_str(), F_OK) == 0; ++k) run = out + "/" + stamp + "-" + std::to_string(k);
+  if (!make_dirs(out + "/seeds", &err) || !make_dirs(run + "/findings", &err))
     return usage_error("fuzz: cannot make the output directory: " + err);
 
   // 1. The target.
@@ -262,7 +274,7 @@ int verb_fuzz(const FuzzOptions& o) {
                                         "AFL_SKIP_CRASHES=1"};
   const int secs = static_cast<int>(std::lround(o.time_s));
   std::fprintf(stderr, "threadlab fuzz: %s on adapter '%s', %d s, %d job(s), %u seed(s); output in %s\n",
-               o.engine.c_str(), o.adapter.c_str(), secs, o.jobs, seeds, out.c_str());
+               o.engine.c_str(), o.adapter.c_str(), secs, o.jobs, seeds, run.c_str());
 
   // 3. The run, with progress every 2 s.
   struct sigaction sa{}, old_int{}, old_term{};
@@ -274,7 +286,7 @@ int verb_fuzz(const FuzzOptions& o) {
   std::vector<Child> kids;
   std::string last_line, all_output;
   if (afl) {
-    const std::string sync = out + "/afl";
+    const std::string sync = run + "/afl";
     make_dirs(sync, &err);
     for (int j = 0; j < o.jobs; ++j) {
       const std::string id = j == 0 ? "main" : "secondary" + std::to_string(j);
@@ -282,12 +294,12 @@ int verb_fuzz(const FuzzOptions& o) {
                                        "-V", std::to_string(secs), "-t", "10000+"};
       if (is_file(dict)) argv.insert(argv.end(), {"-x", dict});
       argv.insert(argv.end(), {"--", exe});
-      kids.push_back(start(argv, env, out + "/afl-" + id + ".log", false));
+      kids.push_back(start(argv, env, run + "/afl-" + id + ".log", false));
     }
   } else {
     std::vector<std::string> argv = {exe,
                                      "-max_total_time=" + std::to_string(secs),
-                                     "-artifact_prefix=" + out + "/findings/",
+                                     "-artifact_prefix=" + run + "/findings/",
                                      "-print_final_stats=1",
                                      "-timeout=30",
                                      "-rss_limit_mb=4096"};
@@ -342,7 +354,7 @@ int verb_fuzz(const FuzzOptions& o) {
     if (now >= next_report) {
       next_report = now + 2;
       if (afl) {
-        auto m = read_stats(out + "/afl/main/fuzzer_stats");
+        auto m = read_stats(run + "/afl/main/fuzzer_stats");
         std::fprintf(stderr, "[fuzz %s] execs %.0f (%.0f/s main), stability %s, coverage %s, crashes %.0f\n",
                      fmt_time(now - t0).c_str(), num(m, "execs_done"), num(m, "execs_per_sec"),
                      m.count("stability") ? m["stability"].c_str() : "-",
@@ -359,8 +371,8 @@ int verb_fuzz(const FuzzOptions& o) {
   // 4. Figures and findings.
   if (afl) {
     double coverage = 0;
-    for (const std::string& inst : list_dir(out + "/afl")) {
-      auto m = read_stats(out + "/afl/" + inst + "/fuzzer_stats");
+    for (const std::string& inst : list_dir(run + "/afl")) {
+      auto m = read_stats(run + "/afl/" + inst + "/fuzzer_stats");
       if (m.empty()) continue;
       fig.execs += num(m, "execs_done");
       fig.execs_per_s += num(m, "execs_per_sec");
@@ -369,14 +381,14 @@ int verb_fuzz(const FuzzOptions& o) {
         coverage = num(m, "bitmap_cvg");
       }
       for (const char* kind : {"crashes", "hangs"})
-        for (const std::string& f : list_dir(out + "/afl/" + inst + "/" + kind))
-          if (f.rfind("id:", 0) == 0) fig.finding_files.push_back(out + "/afl/" + inst + "/" + kind + "/" + f);
+        for (const std::string& f : list_dir(run + "/afl/" + inst + "/" + kind))
+          if (f.rfind("id:", 0) == 0) fig.finding_files.push_back(run + "/afl/" + inst + "/" + kind + "/" + f);
     }
     fig.coverage = coverage;
     fig.coverage_unit = "% of the map";
     if (fig.execs == 0) {
-      std::fprintf(stderr, "threadlab fuzz: afl-fuzz ran no input; its log: %s/afl-main.log\n", out.c_str());
-      std::ifstream in(out + "/afl-main.log");
+      std::fprintf(stderr, "threadlab fuzz: afl-fuzz ran no input; its log: %s/afl-main.log\n", run.c_str());
+      std::ifstream in(run + "/afl-main.log");
       std::stringstream ss;
       ss << in.rdbuf();
       const std::string t = ss.str();
@@ -393,9 +405,11 @@ int verb_fuzz(const FuzzOptions& o) {
       if (line.rfind('#', 0) == 0 && cov != std::string::npos) fig.coverage = std::atof(line.c_str() + cov + 6);
     }
     if (fig.execs_per_s == 0 && fig.execs > 0 && duration > 0) fig.execs_per_s = fig.execs / duration;
-    for (const std::string& f : list_dir(out + "/findings"))
-      if (f.rfind("crash-", 0) == 0 || f.rfind("timeout-", 0) == 0 || f.rfind("oom-", 0) == 0)
-        fig.finding_files.push_back(out + "/findings/" + f);
+    for (const std::string& f : list_dir(run + "/findings")) {
+      const bool decoded = f.size() > 4 && f.compare(f.size() - 4, 4, ".txt") == 0;
+      if (!decoded && (f.rfind("crash-", 0) == 0 || f.rfind("timeout-", 0) == 0 || f.rfind("oom-", 0) == 0))
+        fig.finding_files.push_back(run + "/findings/" + f);
+    }
     if (fig.execs == 0) {
       std::fprintf(stderr, "threadlab fuzz: libFuzzer ran no input; its output:\n%s\n",
                    all_output.substr(all_output.size() > 3000 ? all_output.size() - 3000 : 0).c_str());
@@ -410,7 +424,7 @@ int verb_fuzz(const FuzzOptions& o) {
     std::string base = f.substr(f.rfind('/') + 1);
     for (char& c : base)
       if (c == ':' || c == ',') c = '_';
-    const std::string txt = out + "/findings/" + base + ".txt";
+    const std::string txt = run + "/findings/" + base + ".txt";
     const std::string text = fuzz::to_text(p);
     atomic_write(txt, text, &e);
     std::printf("finding: %s\n  decoded: %s\n%s", f.c_str(), txt.c_str(), text.c_str());
@@ -419,14 +433,14 @@ int verb_fuzz(const FuzzOptions& o) {
   std::printf("fuzz: %s on '%s' for %.0f s: %.0f execs, %.1f exec/s, stability %s, coverage %.2f %s, %zu finding(s)%s\n",
               o.engine.c_str(), o.adapter.c_str(), duration, fig.execs, fig.execs_per_s, fig.stability.c_str(),
               fig.coverage, fig.coverage_unit.c_str(), findings.size(),
-              findings.empty() ? "" : (" (decoded in " + out + "/findings)").c_str());
+              findings.empty() ? "" : (" (decoded in " + run + "/findings)").c_str());
   if (!o.reports.json.empty()) {
     nlohmann::json report = {{"verb", "fuzz"},          {"engine", o.engine},
                              {"adapter", o.adapter},    {"jobs", o.jobs},
                              {"started_unix", started}, {"duration_s", duration},
                              {"execs", fig.execs},      {"execs_per_s", fig.execs_per_s},
                              {"stability", fig.stability}, {"coverage", fig.coverage},
-                             {"coverage_unit", fig.coverage_unit}, {"output_dir", out},
+                             {"coverage_unit", fig.coverage_unit}, {"output_dir", run},
                              {"interrupted", g_interrupted != 0}, {"findings", findings}};
     std::string e;
     if (!atomic_write(o.reports.json, report.dump(2) + "\n", &e)) {
