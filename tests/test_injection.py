@@ -55,7 +55,9 @@ def test_stop_timeout_names_the_thread_that_never_answered(lab, validate, adapte
     # --timeout 8, as below: with 3 s a crowd still starting on a loaded
     # machine moved the heartbeat inside the judging window, and the run was
     # rightly a slow `timeout` before the stop had given up.
-    proc, doc = lab.run_json("run", "stop-the-world-storm", "--adapter", adapter, "--timeout", "8", "--cycles", "2",
+    # --cycles 5: a stop must find a thread exiting; 2 cycles once had none
+    # on a loaded machine (the run passed, CI rehearsal 2026-11-28).
+    proc, doc = lab.run_json("run", "stop-the-world-storm", "--adapter", adapter, "--timeout", "8", "--cycles", "5",
                              inject="suspend_ignores_exiting")
     run = validate(doc)["runs"][0]
     assert run["verdict"] == "deadlock"
