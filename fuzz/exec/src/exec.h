@@ -228,6 +228,9 @@ struct Baseline {
   std::vector<int> fds;  // sorted
 };
 Baseline take_baseline();
+// take_baseline once the thread count has held still for 10 ms (a thread
+// joined just now can stay listed a moment): execute.cpp.
+Baseline settled_baseline();
 // "" when now is back at base, else what remained ("2 threads more than
 // the baseline's 3; fd 7 (/tmp/x) open").
 std::string baseline_diff(const Baseline& base, const Baseline& now);

@@ -45,6 +45,22 @@ void warm_up(const tl_adapter* a) {
 }
 }  // namespace
 
+namespace detail {
+Baseline settled_baseline() {
+  // A thread joined just now can stay listed for a moment (long enough to
+  // matter under qemu-user): wait until the count holds still for 10 ms.
+  Baseline base = take_baseline();
+  for (int i = 0, still = 0; i < 250 && still < 5; ++i) {
+    const timespec ts{0, 2000000};
+    nanosleep(&ts, nullptr);
+    Baseline b = take_baseline();
+    still = b.threads == base.threads ? still + 1 : 0;
+    base = std::move(b);
+  }
+  return base;
+}
+}  // namespace detail
+
 std::string exec_init(const tl_adapter* a) {
   std::lock_guard<std::mutex> g(g_init_mu);
   if (g_inited) return g_inited == a ? g_init_answer : "exec_init: another adapter was initialised first";
@@ -55,13 +71,13 @@ std::string exec_init(const tl_adapter* a) {
     return g_init_answer;
   }
   warm_up(a);
-  g_base = detail::take_baseline();
+  g_base = detail::settled_baseline();
   return g_init_answer;
 }
 
 void exec_rebaseline() {
   std::lock_guard<std::mutex> g(g_init_mu);
-  if (g_inited && g_init_answer.empty()) g_base = detail::take_baseline();
+  if (g_inited && g_init_answer.empty()) g_base = detail::take_baseline();  // per input: no settling wait
 }
 
 ExecResult execute(const tl_adapter* a, const Program& p, const ExecOptions& o) {
