@@ -100,23 +100,6 @@ std::atomic<uint64_t> g_interrupts{0};
 
 void interrupt_fn(void* p) { static_cast<std::atomic<uint64_t>*>(p)->fetch_add(1); }
 
-uint64_t cap_of(OpKind k) {
-  switch (k) {
-    case OpKind::Spawn: case OpKind::Join: return TL_CAP_SPAWN;
-    case OpKind::Callback: return TL_CAP_FOREIGN_CALLBACK;
-    case OpKind::Kill: return TL_CAP_KILL;
-    case OpKind::Interrupt: return TL_CAP_INTERRUPT;
-    case OpKind::SuspendAll: case OpKind::ResumeAll: return TL_CAP_SUSPEND;
-    case OpKind::Collect: return TL_CAP_COLLECT;
-    case OpKind::Alloc: case OpKind::WithoutGc: return TL_CAP_HEAP;
-    case OpKind::Blocking: case OpKind::Safepoint: return TL_CAP_REGIONS;
-    case OpKind::Fork: return TL_CAP_FORK;
-    case OpKind::Overflow: case OpKind::BarrierFault: return TL_CAP_FAULTS;
-    case OpKind::Lock: case OpKind::Unlock: return TL_CAP_LOCKS;
-    case OpKind::Send: case OpKind::Receive: return TL_CAP_MAILBOXES;
-    default: return 0;
-  }
-}
 
 // Ops that call into the runtime on the thread running them.
 bool needs_runtime(OpKind k) {
@@ -581,7 +564,7 @@ struct Driver {
 
   uint8_t decide(const Op& op, Actor* r, bool in_body, bool async, Task& t) {
     const tl_adapter* a = ex.a;
-    const uint64_t cap = cap_of(op.kind);
+    const uint64_t cap = op_capability(op.kind);
     const bool lacks = (cap && !(a->caps & cap)) ||
                        (r->kind == Kind::Foreign && needs_runtime(op.kind) && !(a->caps & TL_CAP_FOREIGN_CALLBACK));
     Actor* tgt = (op.arg.kind == Res::Thread || op.arg.kind == Res::Foreign) ? lookup(op.arg) : nullptr;
@@ -919,6 +902,24 @@ ExecResult execute_in(const tl_adapter* a, const Program& p, const ExecOptions& 
 }  // namespace threadlab::fuzz::detail
 
 namespace threadlab::fuzz {
+
+uint64_t op_capability(OpKind k) {
+  switch (k) {
+    case OpKind::Spawn: case OpKind::Join: return TL_CAP_SPAWN;
+    case OpKind::Callback: return TL_CAP_FOREIGN_CALLBACK;
+    case OpKind::Kill: return TL_CAP_KILL;
+    case OpKind::Interrupt: return TL_CAP_INTERRUPT;
+    case OpKind::SuspendAll: case OpKind::ResumeAll: return TL_CAP_SUSPEND;
+    case OpKind::Collect: return TL_CAP_COLLECT;
+    case OpKind::Alloc: case OpKind::WithoutGc: return TL_CAP_HEAP;
+    case OpKind::Blocking: case OpKind::Safepoint: return TL_CAP_REGIONS;
+    case OpKind::Fork: return TL_CAP_FORK;
+    case OpKind::Overflow: case OpKind::BarrierFault: return TL_CAP_FAULTS;
+    case OpKind::Lock: case OpKind::Unlock: return TL_CAP_LOCKS;
+    case OpKind::Send: case OpKind::Receive: return TL_CAP_MAILBOXES;
+    default: return 0;
+  }
+}
 
 std::string describe(const ExecResult& r) {
   std::string out;

@@ -25,31 +25,6 @@
 namespace threadlab {
 namespace {
 
-int fail(const std::string& what) {
-  std::fprintf(stderr, "threadlab: %s\n", what.c_str());
-  return 2;
-}
-
-bool write_all(std::FILE* f, const void* data, size_t n) { return n == 0 || std::fwrite(data, 1, n, f) == n; }
-
-// Writes `data` to `path` ("-": standard output) atomically.
-int write_output(const std::string& path, const void* data, size_t n) {
-  if (path == "-") {
-    if (!write_all(stdout, data, n) || std::fflush(stdout) != 0)
-      return fail(std::string("standard output: cannot write: ") + std::strerror(errno));
-    return 0;
-  }
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return fail(path + ": cannot write: " + std::strerror(errno));
-  bool ok = write_all(f, data, n) && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
-  int saved = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (ok && std::rename(tmp.c_str(), path.c_str()) == 0) return 0;
-  if (ok) saved = errno;
-  std::remove(tmp.c_str());
-  return fail(path + ": cannot write: " + std::strerror(saved));
-}
 
 bool read_input(const std::string& path, std::vector<char>* out, std::string* err) {
   std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
@@ -73,7 +48,7 @@ bool read_input(const std::string& path, std::vector<char>* out, std::string* er
 int verb_decode(const CodecOptions& o) {
   fuzz::Program p;
   std::string err;
-  if (!fuzz::load_program(o.in, &p, &err)) return fail(err);
+  if (!fuzz::load_program(o.in, &p, &err)) return usage_error(err);
   const std::string text = fuzz::to_text(p);
   return write_output(o.out, text.data(), text.size());
 }
@@ -81,7 +56,7 @@ int verb_decode(const CodecOptions& o) {
 int verb_encode(const CodecOptions& o) {
   std::vector<char> in;
   std::string err;
-  if (!read_input(o.in, &in, &err)) return fail(err);
+  if (!read_input(o.in, &in, &err)) return usage_error(err);
   const std::string shown = o.in == "-" ? "<stdin>" : o.in;
   unsigned line = 1, column = 1;
   for (char ch : in) {
@@ -89,7 +64,7 @@ int verb_encode(const CodecOptions& o) {
     if (!((c >= 0x20 && c < 0x7f) || (c >= '\t' && c <= '\r'))) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02x", c);
-      return fail(shown + ":" + std::to_string(line) + ":" + std::to_string(column) + ": byte " + hex +
+      return usage_error(shown + ":" + std::to_string(line) + ":" + std::to_string(column) + ": byte " + hex +
                   " is not text (encode takes the text form; decode reads either form)");
     }
     if (c == '\n') {
@@ -102,7 +77,7 @@ int verb_encode(const CodecOptions& o) {
   fuzz::Program p;
   fuzz::ParseError pe;
   if (!fuzz::parse_text(std::string_view(in.data(), in.size()), &p, &pe))
-    return fail(shown + ":" + std::to_string(pe.line) + ":" + std::to_string(pe.column) + ": " + pe.message);
+    return usage_error(shown + ":" + std::to_string(pe.line) + ":" + std::to_string(pe.column) + ": " + pe.message);
   const std::vector<uint8_t> bytes = fuzz::encode(p);
   return write_output(o.out, bytes.data(), bytes.size());
 }

@@ -30,6 +30,25 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
+int write_output(const std::string& path, const void* data, size_t n) {
+  auto put = [&](std::FILE* f) { return n == 0 || std::fwrite(data, 1, n, f) == n; };
+  if (path == "-") {
+    if (!put(stdout) || std::fflush(stdout) != 0)
+      return usage_error(std::string("standard output: cannot write: ") + std::strerror(errno));
+    return 0;
+  }
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return usage_error(path + ": cannot write: " + std::strerror(errno));
+  bool ok = put(f) && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+  int saved = errno;
+  ok = std::fclose(f) == 0 && ok;
+  if (ok && std::rename(tmp.c_str(), path.c_str()) == 0) return 0;
+  if (ok) saved = errno;
+  std::remove(tmp.c_str());
+  return usage_error(path + ": cannot write: " + std::strerror(saved));
+}
+
 bool check_report_paths(const ReportPaths& p) {
   for (auto* path : {&p.json, &p.junit, &p.html}) {
     if (path->empty()) continue;

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include <threadlab/adapter.h>
+#include <threadlab/fuzz/interpreter.h>
 #include <threadlab/fuzz/program.h>
 
 #include "cli/repro_prelude.h"
@@ -80,23 +81,6 @@ std::string op_text(const Op& op) {
   return s;
 }
 
-uint64_t cap_of(OpKind k) {
-  switch (k) {
-    case OpKind::Spawn: case OpKind::Join: return TL_CAP_SPAWN;
-    case OpKind::Callback: return TL_CAP_FOREIGN_CALLBACK;
-    case OpKind::Kill: return TL_CAP_KILL;
-    case OpKind::Interrupt: return TL_CAP_INTERRUPT;
-    case OpKind::SuspendAll: case OpKind::ResumeAll: return TL_CAP_SUSPEND;
-    case OpKind::Collect: return TL_CAP_COLLECT;
-    case OpKind::Alloc: case OpKind::WithoutGc: return TL_CAP_HEAP;
-    case OpKind::Blocking: case OpKind::Safepoint: return TL_CAP_REGIONS;
-    case OpKind::Fork: return TL_CAP_FORK;
-    case OpKind::Overflow: case OpKind::BarrierFault: return TL_CAP_FAULTS;
-    case OpKind::Lock: case OpKind::Unlock: return TL_CAP_LOCKS;
-    case OpKind::Send: case OpKind::Receive: return TL_CAP_MAILBOXES;
-    default: return 0;
-  }
-}
 const char* cap_macro(uint64_t c) {
   switch (c) {
     case TL_CAP_SPAWN: return "TL_CAP_SPAWN";
@@ -366,7 +350,7 @@ struct Gen {
             "    if (region) A->blocking_end(); }";
         break;
     }
-    const uint64_t cap = cap_of(op.kind);
+    const uint64_t cap = fuzz::op_capability(op.kind);
     const bool rtm = needs_runtime(op.kind);
     std::string c = ind + "do { /* " + op_text(op) + " */\n";
     c += ind + "  if (!need(me, " + I + ", \"" + fuzz::op_info(op.kind).name + "\", " + cap_macro(cap) + ", \"" +
@@ -496,28 +480,7 @@ const char* adapter_symbol(const std::string& name) {
   return nullptr;
 }
 
-int fail(const std::string& what) {
-  std::fprintf(stderr, "threadlab: %s\n", what.c_str());
-  return 2;
-}
 
-int write_output(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
-      return fail(std::string("standard output: cannot write: ") + std::strerror(errno));
-    return 0;
-  }
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return fail(path + ": cannot write: " + std::strerror(errno));
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
-  int saved = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (ok && std::rename(tmp.c_str(), path.c_str()) == 0) return 0;
-  if (ok) saved = errno;
-  std::remove(tmp.c_str());
-  return fail(path + ": cannot write: " + std::strerror(saved));
-}
 
 std::string generate(const fuzz::Program& p, const std::string& file, const std::string& adapter, const char* sym) {
   Gen g;
@@ -709,9 +672,10 @@ int verb_repro(const ReproOptions& o) {
   if (!sym) return usage_error("repro: unknown adapter '" + o.adapter + "' (reference, reference-hybrid, pthread)");
   fuzz::Program p;
   std::string err;
-  if (!fuzz::load_program(o.file, &p, &err)) return fail(err);
+  if (!fuzz::load_program(o.file, &p, &err)) return usage_error(err);
   const std::string shown = o.file == "-" ? "<stdin>" : o.file;
-  return write_output(o.out, generate(p, shown, o.adapter, sym));
+  const std::string text = generate(p, shown, o.adapter, sym);
+  return write_output(o.out, text.data(), text.size());
 }
 
 }  // namespace threadlab

@@ -107,6 +107,9 @@ int verb_exec(const ExecOptions& o);
 
 // Shared helpers (verb_common.cpp).
 int usage_error(const std::string& message);
+// Writes n bytes to `path` ("-": standard output), atomically for a file
+// (a temporary beside it, fsync, rename); 0, or 2 with a message naming it.
+int write_output(const std::string& path, const void* data, size_t n);
 // Check every requested report path; on failure print and return false.
 bool check_report_paths(const ReportPaths& p);
 uint64_t fresh_seed();

@@ -56,6 +56,10 @@ void exec_rebaseline();
 // Runs p to the end and tears down every thread it made; never throws.
 ExecResult execute(const tl_adapter* a, const Program& p, const ExecOptions& o);
 
+// The capability (TL_CAP_*) an op needs from the adapter, 0 when none:
+// what the interpreter skips on, and what a reproducer checks at run time.
+uint64_t op_capability(OpKind k);
+
 // One line per finding ("verdict at op N: text"), the skips, and the errors.
 std::string describe(const ExecResult& r);
 
