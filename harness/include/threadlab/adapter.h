@@ -372,6 +372,24 @@ typedef struct tl_adapter {
   int (*os_fail_nth)(unsigned nth);
 } tl_adapter;
 
+/* ---- loadable adapters (threadlab --adapter-lib PATH) ----------------- */
+/* A shared library that carries an adapter exports one function, named
+ * TL_ADAPTER_ENTRY_SYMBOL, of type tl_adapter_entry_fn: it returns the
+ * adapter's table (static storage, never freed) or NULL when the library
+ * cannot offer one. It runs before the table's init, and must not start
+ * threads or call into the runtime. threadlab checks the table as it checks
+ * a built-in (abi_version, struct_size, name, init, the operations each
+ * capability bit promises) and refuses it naming what is wrong.
+ *   TL_ADAPTER_EXPORT const tl_adapter *threadlab_adapter(void) { return &my_table; }
+ */
+#define TL_ADAPTER_ENTRY_SYMBOL "threadlab_adapter"
+typedef const tl_adapter *(*tl_adapter_entry_fn)(void);
+#if defined(__GNUC__) || defined(__clang__)
+#define TL_ADAPTER_EXPORT __attribute__((visibility("default")))
+#else
+#define TL_ADAPTER_EXPORT
+#endif
+
 /* ---- the harness's own entry point, for third-party adapters --------- */
 /* Run the threadlab CLI with the built-in adapters plus `extra` (n of them).
  * Returns the process exit code (0 all good, 1 findings, 2 usage error). */
