@@ -32,7 +32,7 @@ struct OutputCapture {
 
 struct SpawnSpec {
   std::vector<std::string> argv;
-  std::vector<std::string> env_extra;  // "NAME=value"
+  std::vector<std::string> env_extra;  // "NAME=value"; replaces a variable of that name the parent has
   bool result_channel = false;         // a pipe on fd 3 of the child
   bool cycle_socket = false;           // a socketpair end, named by THREADLAB_CYCLE_FD
   bool search_path = false;            // execvp

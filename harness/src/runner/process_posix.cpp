@@ -66,7 +66,15 @@ bool proc_spawn(const SpawnSpec& spec, Proc* p, std::string* err) {
   }
   fcntl(errp[1], F_SETFD, FD_CLOEXEC);
   std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) env.push_back(*e);
+  auto overridden = [&](const char* e) {
+    for (auto& x : spec.env_extra) {
+      const size_t eq = x.find('=');
+      if (eq != std::string::npos && std::strncmp(e, x.c_str(), eq + 1) == 0) return true;
+    }
+    return false;
+  };
+  for (char** e = environ; *e; ++e)
+    if (!overridden(*e)) env.push_back(*e);
   for (auto& e : spec.env_extra) env.push_back(e);
   if (spec.cycle_socket) env.push_back(fmt::format("THREADLAB_CYCLE_FD={}", 4));
   std::vector<char*> argv, envp;

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -45,6 +46,13 @@ struct RunTimeout {
   double timeout_s, stall_s;
 };
 RunTimeout run_timeout(const Scenario& s, const Job& j, std::optional<double> explicit_s);
+
+// The GLIBC_TUNABLES a scenario child runs with, given the parent's
+// (nullptr: unset): glibc's cache of joined threads' stacks switched off,
+// so the leak probes count the stacks something still holds (runner.cpp
+// says why); the parent's other tunables are kept, and its own
+// stack_cache_size, if it sets one, wins. Returns "GLIBC_TUNABLES=...".
+std::string child_glibc_tunables(const char* parent);
 
 std::vector<nlohmann::json> run_jobs(const std::vector<Job>& jobs, int parallel,
                                      const std::function<void(const nlohmann::json&, size_t done)>& on_done,
