@@ -10,10 +10,22 @@
 //   - Verbs owned by later work are listed under "Planned verbs" in --help
 //     and exit 2 "not implemented yet"; an unknown verb is named as such.
 //   - Every parse error is printed with the `threadlab:` prefix (parse_error).
+//   - Adapters from libraries are loaded after parsing and before any verb
+//     runs (prepare_adapters): THREADLAB_ADAPTER_LIB's, then the verb's
+//     --adapter-lib ones, then a module for each --adapter NAME that is not
+//     registered. A refusal, or a name found nowhere, is exit 2 naming it.
+//   - A verb given --adapter-lib and no --adapter uses the adapters those
+//     libraries carry (run: all of them; the others: the one, and several
+//     without --adapter is a usage error), never the reference default.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <deque>
+#include <string>
+#include <vector>
 
+#include <fmt/format.h>
 #include <threadlab/adapter.h>
 
 #include "adapters/builtin.h"
@@ -32,15 +44,83 @@ void report_flags(CLI::App* cmd, ReportPaths* p, bool junit_html) {
   }
 }
 
+// A verb's adapter flags: --adapter (one name, or run's several) and
+// --adapter-lib PATH (repeatable).
+struct AdapterFlags {
+  CLI::App* cmd = nullptr;
+  CLI::Option* adapter = nullptr;
+  std::string* one = nullptr;
+  std::vector<std::string>* many = nullptr;
+  bool strict = true;  // a name found nowhere is an error here (repro has its own names)
+  std::vector<std::string> libs;
+};
+
+void adapter_lib_flag(std::deque<AdapterFlags>* all, CLI::App* cmd, CLI::Option* adapter, std::string* one,
+                      std::vector<std::string>* many, bool strict = true) {
+  all->push_back({cmd, adapter, one, many, strict, {}});
+  cmd->add_option("--adapter-lib", all->back().libs,
+                  "load an adapter from a shared library (repeatable); without --adapter, the adapter it carries "
+                  "is the one used")
+      ->type_name("PATH")
+      ->allow_extra_args(false);  // one PATH per flag: the scenario names after it stay positional
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (auto& s : v) out += (out.empty() ? "'" : ", '") + s + "'";
+  return out;
+}
+
+// Returns -1 to go on, else the exit code.
+int prepare_adapters(AdapterFlags* f) {
+  if (auto why = load_env_adapter_libs(); !why.empty()) return usage_error(why);
+  if (!f) return -1;
+  std::vector<std::string> from_libs;
+  for (auto& path : f->libs) {
+    std::string name;
+    if (auto why = load_adapter_lib(path, &name); !why.empty()) return usage_error(why);
+    if (std::find(from_libs.begin(), from_libs.end(), name) == from_libs.end()) from_libs.push_back(name);
+  }
+  std::vector<std::string> names;
+  if (f->adapter && f->adapter->count() > 0) {
+    names = f->many ? *f->many : std::vector<std::string>{*f->one};
+  } else if (!from_libs.empty() && (f->one || f->many)) {
+    if (f->many) {
+      *f->many = from_libs;
+    } else if (from_libs.size() == 1) {
+      *f->one = from_libs.front();
+    } else {
+      return usage_error(fmt::format("{}: --adapter-lib loaded adapters {}; name the one to use with --adapter",
+                                     f->cmd->get_name(), joined(from_libs)));
+    }
+    names = from_libs;
+  }
+  for (auto& n : names) {
+    bool found = false;
+    if (auto why = load_adapter_module(n, &found); !why.empty()) return usage_error(why);
+    if (f->strict && !find_adapter(n)) {
+      std::string dirs;
+      for (auto& d : adapter_module_dirs()) dirs += (dirs.empty() ? "" : ", ") + d;
+      return usage_error(fmt::format("unknown adapter '{}': not built in, not loaded by --adapter-lib or "
+                                     "THREADLAB_ADAPTER_LIB, and no threadlab-adapter-{}.so in {} "
+                                     "(threadlab list shows the adapters)",
+                                     n, n, dirs.empty() ? "the module path" : dirs));
+    }
+  }
+  return -1;
+}
+
 int run_cli(int argc, char** argv) {
   CLI::App app{"threadlab — test and fuzz harness for runtime thread machinery"};
   app.set_version_flag("--version", std::string("threadlab ") + TL_VERSION);
   app.require_subcommand(1);
   app.footer(help_footer());
 
+  std::deque<AdapterFlags> adapter_flags;
   bool list_json = false;
   auto* list = app.add_subcommand("list", "list scenarios with tags, capabilities and descriptions");
   list->add_flag("--json", list_json, "print the list as JSON");
+  adapter_lib_flag(&adapter_flags, list, nullptr, nullptr, nullptr);
 
   RunOptions run;
   uint64_t run_seed = 0;
@@ -48,10 +128,12 @@ int run_cli(int argc, char** argv) {
   auto* runc = app.add_subcommand("run", "run scenarios, each in its own child process");
   runc->add_option("names", run.names, "scenarios to run (default: all but selftest/broken)");
   runc->add_option("--tag", run.tags, "run the scenarios with this tag (repeatable)")->type_name("TAG");
-  runc->add_option("--adapter", run.adapters,
-                   "runtime adapter, repeatable (default: reference and reference-hybrid, the two suspension "
-                   "policies)")
-      ->type_name("NAME");
+  auto* run_adapter = runc->add_option("--adapter", run.adapters,
+                                       "runtime adapter, repeatable (default: reference and reference-hybrid, "
+                                       "the two suspension policies; with --adapter-lib, the adapters loaded)")
+                          ->type_name("NAME")
+                          ->allow_extra_args(false);
+  adapter_lib_flag(&adapter_flags, runc, run_adapter, nullptr, &run.adapters);
   runc->add_option("--repeat", run.repeat, "runs per scenario, seeds S, S+1, ...")->check(num_range(1, 100000));
   auto* seed_opt = runc->add_option("--seed", run_seed, "base seed (default: random, printed)")->check(seed_check());
   auto* timeout_opt = runc->add_option("--timeout", run_timeout,
@@ -90,7 +172,9 @@ int run_cli(int argc, char** argv) {
   leaks->add_option("scenario", lk.scenario, "scenario to cycle")->required();
   leaks->add_option("--cycles", lk.cycles, "lifecycles to run (default 200)")->check(num_range(5, 10000000));
   leaks->add_option("--warmup", lk.warmup, "cycles excluded from the fit (default 10)")->check(num_range(0, 10000000));
-  leaks->add_option("--adapter", lk.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  adapter_lib_flag(&adapter_flags, leaks,
+                   leaks->add_option("--adapter", lk.adapter, "runtime adapter (default reference)")->type_name("NAME"),
+                   &lk.adapter, nullptr);
   auto* lk_seed_opt = leaks->add_option("--seed", lk_seed, "seed (default: random, printed)")->check(seed_check());
   auto* lk_timeout_opt = leaks->add_option("--timeout", lk_timeout, "timeout in seconds")->check(num_range(0.5, 86400.0));
   report_flags(leaks, &lk.reports, true);
@@ -100,8 +184,10 @@ int run_cli(int argc, char** argv) {
   image->require_subcommand(1);
   auto* image_check = image->add_subcommand("check", "verify a heap image (exit 1 when it is bad)");
   image_check->add_option("file", img.file, "the image file")->required();
-  image_check->add_option("--adapter", img.adapter, "runtime adapter that reads it (default reference)")
-      ->type_name("NAME");
+  adapter_lib_flag(&adapter_flags, image_check,
+                   image_check->add_option("--adapter", img.adapter, "runtime adapter that reads it (default reference)")
+                       ->type_name("NAME"),
+                   &img.adapter, nullptr);
 
   CodecOptions dec, enc;
   auto* decode = app.add_subcommand("decode", "print an op program (binary or text) as canonical text");
@@ -115,7 +201,9 @@ int run_cli(int argc, char** argv) {
   ReplayOptions rp;
   auto* replay = app.add_subcommand("replay", "rerun op programs, each in its own child, a verdict per file");
   replay->add_option("files", rp.files, "program files (text or binary)")->required();
-  replay->add_option("--adapter", rp.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  adapter_lib_flag(&adapter_flags, replay,
+                   replay->add_option("--adapter", rp.adapter, "runtime adapter (default reference)")->type_name("NAME"),
+                   &rp.adapter, nullptr);
   replay->add_option("--repeat", rp.repeat, "runs per file (flaky findings)")->check(num_range(1, 100000));
   replay->add_option("--timeout", rp.timeout_s, "per-run timeout in seconds (default 30)")
       ->check(num_range(0.5, 86400.0));
@@ -126,7 +214,9 @@ int run_cli(int argc, char** argv) {
   minimize->add_option("file", mn.file, "the failing program (text or binary)")->required();
   minimize->add_option("-o,--output", mn.out, "where to write the minimal text (default FILE.min.txt)")
       ->type_name("FILE");
-  minimize->add_option("--adapter", mn.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  adapter_lib_flag(&adapter_flags, minimize,
+                   minimize->add_option("--adapter", mn.adapter, "runtime adapter (default reference)")->type_name("NAME"),
+                   &mn.adapter, nullptr);
   minimize->add_option("--tries", mn.tries, "runs per candidate; it fails if any run fails (default 5)")
       ->check(num_range(1, 1000));
   minimize->add_option("--timeout", mn.timeout_s, "per-run timeout in seconds (default 30)")
@@ -136,15 +226,19 @@ int run_cli(int argc, char** argv) {
   auto* repro = app.add_subcommand("repro", "write a standalone C reproducer of a finding");
   repro->add_option("file", rr.file, "the program (text or binary)")->required();
   repro->add_option("-o,--output", rr.out, "the C file (default -: standard output)")->type_name("FILE");
-  repro->add_option("--adapter", rr.adapter, "adapter the reproducer drives (default reference)")
-      ->type_name("NAME");
+  adapter_lib_flag(&adapter_flags, repro,
+                   repro->add_option("--adapter", rr.adapter, "adapter the reproducer drives (default reference)")
+                       ->type_name("NAME"),
+                   &rr.adapter, nullptr, false);
 
   FuzzOptions fz;
   auto* fuzz = app.add_subcommand("fuzz", "fuzz op programs with AFL++ or libFuzzer");
   fuzz->add_option("--engine", fz.engine, "afl or libfuzzer (default libfuzzer)")
       ->check(CLI::IsMember({"afl", "libfuzzer"}));
   fuzz->add_option("--time", fz.time_s, "seconds to fuzz (default 60)")->check(num_range(1.0, 31536000.0));
-  fuzz->add_option("--adapter", fz.adapter, "runtime adapter (default reference)")->type_name("NAME");
+  adapter_lib_flag(&adapter_flags, fuzz,
+                   fuzz->add_option("--adapter", fz.adapter, "runtime adapter (default reference)")->type_name("NAME"),
+                   &fz.adapter, nullptr);
   fuzz->add_option("--jobs", fz.jobs, "fuzzer instances (AFL++: one main, N-1 secondaries)")
       ->check(num_range(1, 256));
   fuzz->add_option("--corpus", fz.corpus, "seed corpus directory (default fuzz/corpus)")->type_name("DIR");
@@ -179,6 +273,10 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return parse_error(app, e);
   }
+  AdapterFlags* chosen = nullptr;
+  for (auto& f : adapter_flags)
+    if (f.cmd->parsed()) chosen = &f;
+  if (int rc = prepare_adapters(chosen); rc >= 0) return rc;
   if (*list) return verb_list(list_json);
   if (*runc) {
     if (*seed_opt) run.seed = run_seed;

@@ -125,7 +125,13 @@ std::string help_footer() {
          "                                byte after each lifecycle and wait for one back to get\n"
          "                                per-cycle leak samples\n"
          "  THREADLAB_SOURCE_DIR=DIR      the source tree `fuzz` builds its engine targets in\n"
-         "                                (default: the tree this threadlab was built from)\n";
+         "                                (default: the tree this threadlab was built from)\n"
+         "  THREADLAB_ADAPTER_LIB=P[:P]   adapter libraries every threadlab process loads first;\n"
+         "                                --adapter-lib adds its paths here for the processes a\n"
+         "                                verb starts (docs/writing-an-adapter.md)\n"
+         "  THREADLAB_ADAPTER_PATH=D[:D]  directories searched for threadlab-adapter-NAME.so when\n"
+         "                                --adapter NAME is not built in, before the ones next to\n"
+         "                                this binary (../lib/threadlab/adapters)\n";
 }
 
 namespace {

@@ -1,6 +1,7 @@
 // verb_list.cpp — `threadlab list`: scenarios with tags, capabilities,
 // parameters, descriptions and the injected defects each catches (--json);
-// adapters with their capabilities.
+// adapters with their capabilities and where each comes from (built in, or
+// the library that carries it: --adapter-lib, THREADLAB_ADAPTER_LIB, a module).
 #include <threadlab/scenario.h>
 
 #include <fmt/format.h>
@@ -39,6 +40,7 @@ int verb_list(bool json) {
     out["adapters"].push_back({{"name", a->name ? a->name : "?"},
                                {"description", a->description ? a->description : ""},
                                {"caps", cap_names(a->caps)},
+                               {"source", adapter_origin(a)},
                                {"problem", adapter_problem(a)}});
   if (json) {
     fmt::print("{}\n", out.dump(2));
@@ -61,6 +63,7 @@ int verb_list(bool json) {
     const std::string caps = a["caps"].get<std::string>();
     fmt::print("  {:<10} {}\n{}", a["name"].get<std::string>(), a["description"].get<std::string>(),
                caps.empty() ? "" : "    caps: " + caps + "\n");
+    if (a["source"] != "built-in") fmt::print("    from: {}\n", a["source"].get<std::string>());
     if (!a["problem"].get<std::string>().empty()) fmt::print("    UNUSABLE: {}\n", a["problem"].get<std::string>());
   }
   return 0;
