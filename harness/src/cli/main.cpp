@@ -1,5 +1,8 @@
-// threadlab CLI entry point: the built-in adapters only. Third-party
-// adapters call threadlab_main themselves (docs/writing-an-adapter.md).
+// threadlab CLI entry point: the built-in adapters, plus whatever
+// --adapter-lib, THREADLAB_ADAPTER_LIB or a module on the adapter path loads
+// (adapter_lib_posix.cpp). A runtime author builds their adapter as such a
+// module and runs this binary (docs/writing-an-adapter.md); threadlab_main
+// and the harness library are not installed for linking.
 #include <threadlab/adapter.h>
 
 #if defined(TL_UNDER_TSAN)
