@@ -9,6 +9,11 @@
 // deferred collection) on such a thread registers it for the call
 // (run_registered, callbacks.cpp).
 //
+// A collect by the thread that holds the world stopped (bdwgc's lock is
+// held) is deferred too: it runs when that thread restarts the world
+// (world.cpp), or, if a without-GC scope is open by then, when the last
+// scope ends.
+//
 // Invariants (all under g_mu):
 //   - g_scopes counts open scopes, and GC_disable/GC_enable are called
 //     with it, so g_scopes == 0 means bdwgc is enabled (no one else calls
@@ -32,8 +37,13 @@ bool g_pending = false;
 }  // namespace
 
 int collect() {
-  if (world_stopped_by_me())
-    return fail(TL_ADAPTER_EFAIL, "collect while this thread holds the world stopped (bdwgc's lock is held)");
+  if (world_stopped_by_me()) {
+    // bdwgc's lock is held from GC_stop_world_external until the world
+    // restarts: GC_gcollect here would wait on it forever. The collection
+    // runs when this thread's outermost resume_all has restarted the world.
+    world_collect_at_resume();
+    return TL_ADAPTER_DEFERRED;
+  }
   pthread_mutex_lock(&g_mu);
   if (g_scopes > 0) {
     g_pending = true;

@@ -74,6 +74,7 @@ int thread_list(tl_adapter_thread* out, size_t cap, size_t* count);
 int suspend_all();
 int resume_all();
 bool world_stopped_by_me();
+void world_collect_at_resume();  // collect once the outermost resume_all restarted the world
 int64_t world_stopper_tid();  // kernel tid of the thread holding the world stopped, 0 if none
 void world_after_fork_child();
 

@@ -13,6 +13,9 @@
 //   - A second thread's suspend_all waits on bdwgc's lock until the first
 //     restarts the world (or, registered, is itself stopped until then).
 //   - resume_all by a thread that does not hold the world stopped fails.
+//   - A collect asked for by the stopping thread (collect.cpp answers
+//     TL_ADAPTER_DEFERRED) runs once, after the outermost resume_all has
+//     restarted the world.
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,6 +27,7 @@ namespace tlgc {
 namespace {
 std::atomic<int64_t> g_owner{0};
 thread_local unsigned t_depth = 0;
+thread_local bool t_collect_at_resume = false;
 
 int64_t my_tid() {
   thread_local int64_t tid = static_cast<int64_t>(syscall(SYS_gettid));
@@ -47,8 +51,15 @@ int resume_all() {
   if (--t_depth > 0) return TL_ADAPTER_OK;
   g_owner.store(0);
   GC_start_world_external();
+  if (t_collect_at_resume) {
+    t_collect_at_resume = false;
+    const int rc = collect();  // or deferred again, to the last without-GC scope's end
+    if (rc < 0) return rc;
+  }
   return TL_ADAPTER_OK;
 }
+
+void world_collect_at_resume() { t_collect_at_resume = true; }
 
 bool world_stopped_by_me() { return t_depth > 0; }
 int64_t world_stopper_tid() { return g_owner.load(); }
@@ -58,6 +69,7 @@ void world_after_fork_child() {
   // and another thread's stop does not survive into the child.
   g_owner.store(0);
   t_depth = 0;
+  t_collect_at_resume = false;
 }
 
 }  // namespace tlgc
