@@ -6,7 +6,7 @@
 // delivered at a safe point that runs bytecode), collect (PyGC_Collect),
 // fork (PyOS_BeforeFork / AfterFork_*), a value stack in the thread state's
 // dict, regions, counters and thread_list.
-// Declared absent, and why (docs: adapters/cpython/README.md):
+// Declared absent, and why (adapters/cpython/README.md):
 //   suspend — no stop-the-world before 3.13; holding the GIL stops only
 //             threads that want it, not native code between operations.
 //   heap    — CPython frees by reference count and never scans native

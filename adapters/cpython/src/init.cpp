@@ -10,6 +10,8 @@
 //     (PyEval_SaveThread), so other threads can take it.
 #include <dlfcn.h>
 
+#include <cstdlib>
+
 #include "internal.h"
 
 namespace {
@@ -32,6 +34,8 @@ extern "C" int tlpy_init(void) {
   if (!Py_IsInitialized()) return fail(TL_ADAPTER_EFAIL, "init: Py_InitializeEx failed");
   int rc = make_py_objects();
   if (!claim("initial")) rc = fail(TL_ADAPTER_EFAIL, "init: thread table full");
+  const char* stats = std::getenv("THREADLAB_CPYTHON_STATS");
+  if (stats && *stats == '1') std::atexit(print_interrupt_stats);
   tls().saved = PyEval_SaveThread();
   set_state(State::Native);
   return rc;

@@ -109,6 +109,7 @@ extern PyThreadState* g_fork_keeper;
 // Run what is queued for the calling thread (a safe point); never with a Hold.
 int poll_safepoint();
 void drop_pending(Slot* s);
+void print_interrupt_stats();
 
 }  // namespace tlpy
 

@@ -20,14 +20,17 @@
 //     and outside every lock; a thread that exits drops what is queued.
 //   - No interrupt runs inside a no-interrupt window or an adapter
 //     operation.
+//   - THREADLAB_CPYTHON_STATS=1 prints the delivery counts at exit.
+#include <cstdio>
+
 #include "internal.h"
 
 namespace tlpy {
 
 std::atomic<uint64_t> g_async_sent{0};       // SetAsyncExc calls that found the thread state
-std::atomic<uint64_t> g_async_raised{0};     // raised at a safe point with work queued
+std::atomic<uint64_t> g_async_raised{0};     // raised at a safe point that found work queued
 std::atomic<uint64_t> g_async_late{0};       // raised at a safe point whose queue was already empty
-std::atomic<uint64_t> g_drained_unraised{0};  // queue non-empty at a safe point, no exception raised
+std::atomic<uint64_t> g_drained_unraised{0};  // work queued (and raised) before the bytecode ran, not raised
 
 void drop_pending(Slot* s) {  // with s->mu held
   if (s->pending) s->pending->clear();
@@ -39,7 +42,8 @@ int poll_safepoint() {
   Slot* s = current();
   if (!s || t.held > 0 || t.no_interrupt > 0) return TL_ADAPTER_OK;
   bool raised = false;
-  if (t.saved) {  // attached: enter the interpreter, as managed code would
+  unsigned queued = 0;  // read under the same GIL hold as the bytecode ran
+  if (t.saved) {        // attached: enter the interpreter, as managed code would
     Hold h(false);
     PyObject* r = PyObject_CallNoArgs(g_safepoint_fn);
     if (r) {
@@ -51,19 +55,30 @@ int poll_safepoint() {
       PyErr_Clear();
       return fail(TL_ADAPTER_EFAIL, "safepoint: the Python no-op raised");
     }
+    // interrupt() queues and raises under the GIL: what is queued now was
+    // raised before the no-op's RESUME checked the eval breaker.
+    queued = s->npending.load(std::memory_order_acquire);
   }
-  if (s->npending.load(std::memory_order_acquire) == 0) {
-    if (raised) g_async_late.fetch_add(1);
-    return TL_ADAPTER_OK;
-  }
+  if (queued > 0) (raised ? g_async_raised : g_drained_unraised).fetch_add(1);
+  else if (raised) g_async_late.fetch_add(1);
+  if (s->npending.load(std::memory_order_acquire) == 0) return TL_ADAPTER_OK;
   std::vector<Pending> run;
   pthread_mutex_lock(&s->mu);
   if (s->pending) run.swap(*s->pending);
   s->npending.store(0);
   pthread_mutex_unlock(&s->mu);
-  (raised ? g_async_raised : g_drained_unraised).fetch_add(1);
   for (const Pending& p : run) p.fn(p.arg);
   return TL_ADAPTER_OK;
+}
+
+void print_interrupt_stats() {
+  std::fprintf(stderr,
+               "threadlab cpython adapter: interrupts: %llu asynchronous exceptions set; at safe points with work "
+               "queued %llu raised, %llu not raised; %llu raised with nothing queued\n",
+               static_cast<unsigned long long>(g_async_sent.load()),
+               static_cast<unsigned long long>(g_async_raised.load()),
+               static_cast<unsigned long long>(g_drained_unraised.load()),
+               static_cast<unsigned long long>(g_async_late.load()));
 }
 
 }  // namespace tlpy
