@@ -31,7 +31,7 @@ const char* last_error();
 
 // ---- thread table (table.cpp) -----------------------------------------
 // What a thread is doing, for thread_list: written by the thread itself.
-enum class State : int { Native, Python, GilWait, Blocking, Foreign, Detached };
+enum class State : int { Native, Python, GilWait, Blocking, Foreign, Detached, LockWait };
 const char* state_name(State s);
 
 struct Pending {
@@ -48,6 +48,7 @@ struct Slot {
   pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;  // guards pending and the release of id
   std::vector<Pending>* pending = nullptr;         // interrupts queued for this thread
   std::atomic<unsigned> npending{0};
+  std::atomic<uint64_t> waiting{0};  // lock handle this thread blocks on (locks.cpp)
 };
 
 constexpr size_t kSlots = 4096;
@@ -139,4 +140,10 @@ int tlpy_blocking_end(void);
 int tlpy_no_interrupt_begin(void);
 int tlpy_no_interrupt_end(void);
 uint64_t tlpy_unjoined(void);
+int tlpy_lock_new(const char* name, tl_adapter_handle* out);
+int tlpy_lock(tl_adapter_handle h);
+int tlpy_unlock(tl_adapter_handle h);
+int tlpy_lock_free(tl_adapter_handle h);
+int tlpy_wait_edges(tl_adapter_wait_edge* out, size_t cap, size_t* count);
+const char* tlpy_lock_name(uint64_t h);
 }

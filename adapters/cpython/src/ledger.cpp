@@ -57,6 +57,8 @@ extern "C" int tlpy_thread_list(tl_adapter_thread* out, size_t cap, size_t* coun
       std::snprintf(out[n].state, sizeof out[n].state, "%s", state_name(st));
       std::snprintf(out[n].name, sizeof out[n].name, "%s", s.name);
       if (st == State::GilWait) std::snprintf(out[n].waiting_on, sizeof out[n].waiting_on, "the GIL");
+      if (uint64_t w = s.waiting.load())
+        std::snprintf(out[n].waiting_on, sizeof out[n].waiting_on, "lock %s", tlpy_lock_name(w));
     }
     ++n;
   }

@@ -31,6 +31,7 @@ struct Me {
     pthread_mutex_lock(&slot->mu);
     drop_pending(slot);
     slot->tid.store(-1);
+    slot->waiting.store(0);
     slot->id.store(0, std::memory_order_release);
     pthread_mutex_unlock(&slot->mu);
     g_live.fetch_sub(1);
@@ -47,6 +48,7 @@ const char* state_name(State s) {
     case State::Blocking: return "blocking";
     case State::Foreign: return "foreign";
     case State::Detached: return "detached";
+    case State::LockWait: return "lock-wait";
   }
   return "?";
 }
@@ -63,6 +65,7 @@ Slot* claim(const char* name) {
     s.state.store(static_cast<int>(State::Detached));
     s.py_ident.store(PyThread_get_thread_ident());
     s.npending.store(0);
+    s.waiting.store(0);
     s.id.store(g_next_id.fetch_add(1), std::memory_order_release);
     g_me.slot = &s;
     g_live.fetch_add(1);

@@ -94,7 +94,7 @@ TEST(CpythonAdapter, TableIsCompleteAndHonest) {
   // What CPython cannot honour stays clear (see the adapter's README).
   EXPECT_EQ(a->caps & (TL_CAP_SUSPEND | TL_CAP_HEAP | TL_CAP_KILL), 0u);
   const uint64_t offered = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_INTERRUPT | TL_CAP_COLLECT | TL_CAP_FORK |
-                           TL_CAP_VALUE_STACK | TL_CAP_COUNTERS | TL_CAP_THREAD_LIST | TL_CAP_REGIONS;
+                           TL_CAP_VALUE_STACK | TL_CAP_COUNTERS | TL_CAP_THREAD_LIST | TL_CAP_REGIONS | TL_CAP_LOCKS;
   EXPECT_EQ(a->caps, offered) << "a bit was added or removed: exercise it here";
 }
 
@@ -455,6 +455,51 @@ TEST(CpythonAdapter, CountersAreLevelsThatReturnToBaseline) {
   const auto after = counters();
   EXPECT_EQ(after.at("threads_live"), before.at("threads_live"));
   EXPECT_EQ(after.at("thread_states"), before.at("thread_states"));
+}
+
+struct Contended {
+  tl_adapter_handle lock = 0;
+  uint64_t count = 0;  // guarded by lock
+  std::atomic<int> failures{0};
+};
+
+void contender(void* p) {
+  auto* c = static_cast<Contended*>(p);
+  for (int i = 0; i < 2000; ++i) {
+    if (rt()->lock(c->lock) != TL_ADAPTER_OK) c->failures.fetch_add(1);
+    ++c->count;
+    if (rt()->unlock(c->lock) != TL_ADAPTER_OK) c->failures.fetch_add(1);
+  }
+}
+
+TEST(CpythonAdapter, LocksExcludeAndShowTheirWaiters) {
+  ASSERT_NE(rt(), nullptr);
+  Contended c;
+  ASSERT_EQ(rt()->lock_new("contended", &c.lock), TL_ADAPTER_OK) << err();
+  std::vector<tl_adapter_thread_id> ids(4);
+  for (auto& id : ids) ASSERT_EQ(rt()->spawn("contender", contender, &c, &id), TL_ADAPTER_OK) << err();
+  for (auto id : ids) ASSERT_EQ(rt()->join(id), TL_ADAPTER_OK) << err();
+  EXPECT_EQ(c.count, 4u * 2000u) << "the lock excludes";
+  EXPECT_EQ(c.failures.load(), 0);
+  EXPECT_NE(rt()->unlock(c.lock), TL_ADAPTER_OK) << "unlock of a lock nobody holds must fail";
+
+  // A waiter shows in the wait-for graph, with the holder as owner.
+  ASSERT_EQ(rt()->lock(c.lock), TL_ADAPTER_OK) << err();
+  tl_adapter_thread_id waiter = 0;
+  ASSERT_EQ(rt()->spawn("waiter", contender, &c, &waiter), TL_ADAPTER_OK) << err();
+  tl_adapter_wait_edge e[8];
+  size_t n = 0;
+  while (n == 0) ASSERT_EQ(rt()->wait_edges(e, 8, &n), TL_ADAPTER_OK);
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(e[0].waiter, waiter);
+  EXPECT_EQ(e[0].owner, rt()->self());
+  EXPECT_STREQ(e[0].lock_name, "contended");
+  EXPECT_NE(rt()->lock_free(c.lock), TL_ADAPTER_OK) << "a held lock cannot be freed";
+  ASSERT_EQ(rt()->unlock(c.lock), TL_ADAPTER_OK) << err();
+  ASSERT_EQ(rt()->join(waiter), TL_ADAPTER_OK) << err();
+  EXPECT_EQ(rt()->wait_edges(e, 8, &n), TL_ADAPTER_OK);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(rt()->lock_free(c.lock), TL_ADAPTER_OK) << err();
 }
 
 }  // namespace
