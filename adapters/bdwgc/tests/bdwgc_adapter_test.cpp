@@ -20,6 +20,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -435,6 +436,149 @@ TEST(BdwgcLedger, CountersAreLevels) {
   size_t n = 0;
   EXPECT_EQ(rt->counters(nullptr, 0, &n), TL_ADAPTER_OK);
   EXPECT_GE(n, 5u);
+}
+
+// ---- churn: what the scenarios would do, were their other needs met ----
+// Scale: THREADLAB_BDWGC_CHURN (rounds; default 6). Each round adopts and
+// releases foreign threads while a spawned thread collects and another
+// stops and restarts the world; a crash, abort or hang fails the test.
+
+int churn_rounds() {
+  const char* e = std::getenv("THREADLAB_BDWGC_CHURN");
+  const int n = e ? std::atoi(e) : 6;
+  return n > 0 ? n : 6;
+}
+
+struct Churn {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> collections{0}, stops{0};
+  tl_adapter_thread_id collector = 0, stopper = 0;
+  void start() {
+    ASSERT_EQ(rt->spawn(
+                  "collector",
+                  [](void* p) {
+                    auto* c = static_cast<Churn*>(p);
+                    while (!c->stop.load()) {
+                      if (rt->collect() == TL_ADAPTER_OK) c->collections.fetch_add(1);
+                      (void)rt->alloc(256);
+                    }
+                  },
+                  this, &collector),
+              TL_ADAPTER_OK);
+    ASSERT_EQ(rt->spawn(
+                  "stopper",
+                  [](void* p) {
+                    auto* c = static_cast<Churn*>(p);
+                    while (!c->stop.load()) {
+                      if (rt->suspend_all() != TL_ADAPTER_OK) continue;
+                      tl_adapter_thread t[128];
+                      size_t n = 0;
+                      (void)rt->thread_list(t, 128, &n);
+                      (void)rt->resume_all();
+                      c->stops.fetch_add(1);
+                      sched_yield();  // let the stopped threads make progress between stops
+                    }
+                  },
+                  this, &stopper),
+              TL_ADAPTER_OK);
+  }
+  void finish() {
+    stop.store(true);
+    ASSERT_EQ(rt->join(collector), TL_ADAPTER_OK);
+    ASSERT_EQ(rt->join(stopper), TL_ADAPTER_OK);
+  }
+};
+
+TEST(BdwgcChurn, ForeignThreadsAdoptAllocateAndExitWhileCollectingAndStopping) {
+  const uint64_t adopted_before = counter("threads_adopted");
+  Churn churn;
+  churn.start();
+  constexpr int kThreads = 8;
+  std::atomic<int> bad{0};
+  for (int round = 0; round < churn_rounds(); ++round) {
+    std::vector<pthread_t> t(kThreads);
+    for (auto& th : t)
+      ASSERT_EQ(pthread_create(
+                    &th, nullptr,
+                    [](void* p) -> void* {
+                      auto* bad = static_cast<std::atomic<int>*>(p);
+                      for (int k = 0; k < 3; ++k) {
+                        if (rt->callback_enter() != TL_ADAPTER_OK) {
+                          bad->fetch_add(1);
+                          return nullptr;
+                        }
+                        auto* volatile o = static_cast<uint64_t*>(rt->alloc(64));
+                        if (!o) bad->fetch_add(1);
+                        else {
+                          o[0] = 42;
+                          for (int i = 0; i < 8; ++i) (void)rt->alloc(32);  // garbage
+                          if (rt->is_live(o) != 1 || o[0] != 42) bad->fetch_add(1);
+                        }
+                        (void)rt->callback_exit();
+                      }
+                      return nullptr;
+                    },
+                    &bad),
+                0);
+    for (auto& th : t) pthread_join(th, nullptr);
+  }
+  churn.finish();
+  EXPECT_EQ(bad.load(), 0) << "an adopted thread's own object was freed or changed, or adoption failed";
+  EXPECT_EQ(counter("threads_adopted"), adopted_before);
+  EXPECT_GT(churn.collections.load(), 0u);
+  EXPECT_GT(churn.stops.load(), 0u);
+}
+
+TEST(BdwgcChurn, ForkWhileThreadsAdoptAllocateAndCollect) {
+  Churn churn;
+  churn.start();
+  std::atomic<bool> stop{false};
+  auto adopter = [](void* p) -> void* {
+    auto* stop = static_cast<std::atomic<bool>*>(p);
+    while (!stop->load()) {
+      pthread_t t;
+      if (pthread_create(
+              &t, nullptr,
+              [](void*) -> void* {
+                if (rt->callback_enter() == TL_ADAPTER_OK) {
+                  (void)rt->alloc(128);
+                  (void)rt->callback_exit();
+                }
+                return nullptr;
+              },
+              nullptr) == 0)
+        pthread_join(t, nullptr);
+    }
+    return nullptr;
+  };
+  pthread_t a1, a2;
+  ASSERT_EQ(pthread_create(&a1, nullptr, adopter, &stop), 0);
+  ASSERT_EQ(pthread_create(&a2, nullptr, adopter, &stop), 0);
+  int failed_children = 0;
+  for (int i = 0; i < churn_rounds(); ++i) {
+    ASSERT_EQ(rt->fork_prepare(), TL_ADAPTER_OK);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int code = rt->fork_child() == TL_ADAPTER_OK ? 0 : 10;
+      auto* volatile o = rt->alloc(64);
+      if (!code && (!o || rt->collect() != TL_ADAPTER_OK || rt->is_live(o) != 1)) code = 12;
+      tl_adapter_thread_id id = 0;
+      if (!code && (rt->spawn("child", [](void*) { (void)rt->alloc(16); }, nullptr, &id) != TL_ADAPTER_OK ||
+                    rt->join(id) != TL_ADAPTER_OK))
+        code = 13;
+      _exit(code);
+    }
+    ASSERT_EQ(rt->fork_parent(), TL_ADAPTER_OK);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed_children;
+  }
+  stop.store(true);
+  pthread_join(a1, nullptr);
+  pthread_join(a2, nullptr);
+  churn.finish();
+  EXPECT_EQ(failed_children, 0);
 }
 
 }  // namespace
