@@ -421,6 +421,41 @@ TEST(BdwgcFork, ChildListsOnlyItselfAllocatesCollectsSpawnsAndAdopts) {
   h.stop();
 }
 
+TEST(BdwgcFork, ForkFromAThreadBdwgcDoesNotKnow) {
+  // bdwgc 8.2.10 aborted here ("Current thread is not found after fork",
+  // upstream #783, fixed by #790); the child adopts its only thread.
+  Holder h;
+  h.start();
+  int status = -1;
+  on_foreign_thread([&] {
+    ASSERT_EQ(rt->fork_prepare(), TL_ADAPTER_OK);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int code = rt->fork_child() == TL_ADAPTER_OK ? 0 : 10;
+      size_t n = 99;
+      if (!code && (rt->thread_list(nullptr, 0, &n) != TL_ADAPTER_OK || n != 0)) code = 11;
+      if (!code && rt->collect() != TL_ADAPTER_OK) code = 12;
+      if (!code && rt->callback_enter() != TL_ADAPTER_OK) code = 13;
+      auto* volatile o = rt->alloc(32);
+      if (!code && (!o || rt->collect() != TL_ADAPTER_OK || rt->is_live(o) != 1)) code = 14;
+      tl_adapter_thread_id id = 0;
+      if (!code && (rt->spawn("child", [](void*) { (void)rt->alloc(16); }, nullptr, &id) != TL_ADAPTER_OK ||
+                    rt->join(id) != TL_ADAPTER_OK))
+        code = 15;
+      if (!code && rt->callback_exit() != TL_ADAPTER_OK) code = 16;
+      _exit(code);
+    }
+    EXPECT_EQ(rt->fork_parent(), TL_ADAPTER_OK);
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  });
+  EXPECT_TRUE(WIFEXITED(status)) << "child status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "child step failed (10 fork_child, 11 thread_list, 12 collect, 13 adopt, "
+                                       "14 heap, 15 spawn, 16 callback_exit)";
+  EXPECT_EQ(rt->is_live(reveal(h.hidden)), 1);
+  h.stop();
+}
+
 TEST(BdwgcLedger, CountersAreLevels) {
   const uint64_t live = counter("threads_live");
   EXPECT_GE(live, 1u);  // the initial thread
