@@ -14,6 +14,7 @@
 //   - The table grows only before the process starts threads (the CLI loads
 //     what it needs first; a scenario child or fuzz target on its first
 //     find_adapter), so readers take no lock.
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -87,11 +88,13 @@ std::string register_loaded_adapter(const tl_adapter* given, const std::string& 
   // abi_version and struct_size first: the fields every revision has.
   if (given->abi_version != TL_ADAPTER_ABI_VERSION || given->struct_size < kRevision1Size)
     return adapter_problem(given);
-  const tl_adapter* a = full_table(given);
-  if (auto why = adapter_problem(a); !why.empty()) return why;
-  if (const tl_adapter* other = registered(a->name))
-    return fmt::format("adapter name '{}' is taken by {}", a->name,
+  tl_adapter seen{};  // what the table offers, as a full one: checked before anything is kept
+  std::memcpy(&seen, given, std::min<size_t>(given->struct_size, sizeof seen));
+  if (auto why = adapter_problem(&seen); !why.empty()) return why;
+  if (const tl_adapter* other = registered(seen.name))
+    return fmt::format("adapter name '{}' is taken by {}", seen.name,
                        origins().count(other) ? origins()[other] : std::string("a built-in adapter"));
+  const tl_adapter* a = full_table(given);
   table().push_back(a);
   origins()[a] = origin;
   return "";
