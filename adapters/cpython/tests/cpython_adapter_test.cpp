@@ -114,6 +114,37 @@ TEST(CpythonAdapter, InitAttachesTheInitialThreadOnce) {
   EXPECT_NE(rt()->value_pop(&w), TL_ADAPTER_OK) << "underflow must fail";
 }
 
+void callback_on_attached(void* p) {  // a spawned thread calls back into its own runtime
+  auto* ok = static_cast<std::atomic<bool>*>(p);
+  const uint64_t id = rt()->self();
+  bool good = rt()->value_push(5) == TL_ADAPTER_OK && rt()->callback_enter() == TL_ADAPTER_OK && rt()->self() == id;
+  uintptr_t w = 0;
+  good = good && rt()->value_pop(&w) == TL_ADAPTER_OK && w == 5;  // the same thread state: the same stack
+  good = good && rt()->callback_exit() == TL_ADAPTER_OK && rt()->value_push(6) == TL_ADAPTER_OK &&
+         rt()->value_pop(&w) == TL_ADAPTER_OK && w == 6;  // still attached after the callback
+  *ok = good;
+}
+
+TEST(CpythonAdapter, CallbacksOnAttachedThreadsKeepTheirState) {
+  ASSERT_NE(rt(), nullptr);
+  const uint64_t states = counters()["thread_states"];
+  ASSERT_EQ(rt()->callback_enter(), TL_ADAPTER_OK) << err();  // the initial thread
+  EXPECT_EQ(counters()["thread_states"], states) << "no new thread state for an attached thread";
+  ASSERT_EQ(rt()->callback_exit(), TL_ADAPTER_OK) << err();
+  ASSERT_EQ(rt()->value_push(9), TL_ADAPTER_OK) << "the initial thread keeps its state: " << err();
+  uintptr_t w = 0;
+  ASSERT_EQ(rt()->value_pop(&w), TL_ADAPTER_OK) << err();
+  std::atomic<bool> ok{false};
+  tl_adapter_thread_id id = 0;
+  ASSERT_EQ(rt()->spawn("caller", callback_on_attached, &ok, &id), TL_ADAPTER_OK) << err();
+  ASSERT_EQ(rt()->join(id), TL_ADAPTER_OK) << err();
+  EXPECT_TRUE(ok.load());
+  EXPECT_EQ(counters()["thread_states"], states);
+  int rc = -99;
+  on_foreign_thread([&] { rc = rt()->safepoint(); });
+  EXPECT_EQ(rc, TL_ADAPTER_OK) << "a safe point on a thread the runtime does not know is a no-op";
+}
+
 struct SpawnRecord {
   std::atomic<uint64_t> self{0};
   std::atomic<bool> stack_ok{false};
