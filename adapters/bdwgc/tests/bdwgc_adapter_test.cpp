@@ -292,6 +292,25 @@ TEST(BdwgcWorld, SuspendStopsRunningThreadsNestsAndResumes) {
   s.finish();
 }
 
+TEST(BdwgcWorld, AThreadBdwgcDoesNotKnowStopsAndRestartsTheWorld) {
+  Spinners s;
+  s.start();
+  int rc_stop = -100, rc_resume = -100;
+  uint64_t before = 0, after = 0;
+  on_foreign_thread([&] {
+    rc_stop = rt->suspend_all();
+    before = s.total();
+    for (int i = 0; i < 1000; ++i) sched_yield();
+    after = s.total();
+    rc_resume = rt->resume_all();
+  });
+  EXPECT_EQ(rc_stop, TL_ADAPTER_OK);
+  EXPECT_EQ(rc_resume, TL_ADAPTER_OK);
+  EXPECT_EQ(before, after) << "a thread ran while the world was stopped";
+  while (s.total() == after) sched_yield();  // restarted (bounded by the test timeout)
+  s.finish();
+}
+
 TEST(BdwgcHeap, CollectFreesUnreachableAndKeepsWhatAStackHolds) {
   Holder h;
   h.start();
