@@ -120,6 +120,8 @@ int run_cli(int argc, char** argv) {
   bool list_json = false;
   auto* list = app.add_subcommand("list", "list scenarios with tags, capabilities and descriptions");
   list->add_flag("--json", list_json, "print the list as JSON");
+  bool list_markdown = false;
+  list->add_flag("--markdown", list_markdown, "print the scenario table of docs/scenarios.md (Markdown)");
   adapter_lib_flag(&adapter_flags, list, nullptr, nullptr, nullptr);
 
   RunOptions run;
@@ -245,9 +247,22 @@ int run_cli(int argc, char** argv) {
   fuzz->add_option("--out", fz.out_dir, "output directory (default build/fuzz/ENGINE-ADAPTER)")->type_name("DIR");
   report_flags(fuzz, &fz.reports, false);
 
-  app.add_subcommand("selftest", "[planned] prove every injected defect is caught")
-      ->allow_extras()
-      ->group(kPlannedGroup);
+  SelftestOptions st;
+  uint64_t st_seed = 0;
+  auto* selftest = app.add_subcommand("selftest", "prove every injected defect is caught and the clean runtime never flagged");
+  selftest->add_option("names", st.names, "scenarios to use (default: all)");
+  selftest->add_option("--defect", st.defects, "only this injected defect (repeatable)")->type_name("NAME")->allow_extra_args(false);
+  auto* st_adapter = selftest->add_option("--adapter", st.adapters,
+                                          "runtime adapter, repeatable (default: reference and reference-hybrid)")
+                         ->type_name("NAME")
+                         ->allow_extra_args(false);
+  adapter_lib_flag(&adapter_flags, selftest, st_adapter, nullptr, &st.adapters);
+  selftest->add_option("--repeat", st.repeat, "runs per scenario and adapter, clean and with each defect (default 3)")
+      ->check(num_range(1, 100000));
+  selftest->add_option("--jobs", st.jobs, "runs in parallel")->check(num_range(1, 256));
+  auto* st_seed_opt = selftest->add_option("--seed", st_seed, "base seed (default: random, printed)")->check(seed_check());
+  selftest->add_option("--json", st.json, "write the JSON report to FILE")->type_name("FILE");
+  selftest->add_option("--html", st.html, "write the HTML report (the matrix, then every run) to FILE")->type_name("FILE");
 
   ChildArgs child;
   auto* ch = app.add_subcommand("__child", "")->group("");
@@ -277,7 +292,7 @@ int run_cli(int argc, char** argv) {
   for (auto& f : adapter_flags)
     if (f.cmd->parsed()) chosen = &f;
   if (int rc = prepare_adapters(chosen); rc >= 0) return rc;
-  if (*list) return verb_list(list_json);
+  if (*list) return verb_list(list_json, list_markdown);
   if (*runc) {
     if (*seed_opt) run.seed = run_seed;
     if (*timeout_opt) run.timeout_s = run_timeout;
@@ -298,6 +313,10 @@ int run_cli(int argc, char** argv) {
   if (*minimize) return verb_minimize(mn);
   if (*repro) return verb_repro(rr);
   if (*fuzz) return verb_fuzz(fz);
+  if (*selftest) {
+    if (*st_seed_opt) st.seed = st_seed;
+    return verb_selftest(st);
+  }
   std::fprintf(stderr, "threadlab: verb '%s' is planned and not implemented yet (threadlab --help lists verbs)\n",
                app.get_subcommands().front()->get_name().c_str());
   return 2;

@@ -2,6 +2,8 @@
 // parameters, descriptions and the injected defects each catches (--json);
 // adapters with their capabilities and where each comes from (built in, or
 // the library that carries it: --adapter-lib, THREADLAB_ADAPTER_LIB, a module).
+// --markdown prints the scenario table that docs/scenarios.md is (only the
+// registry's words, no adapter list: the file must not depend on the host).
 #include <threadlab/scenario.h>
 
 #include <fmt/format.h>
@@ -12,7 +14,38 @@
 
 namespace threadlab {
 
-int verb_list(bool json) {
+namespace {
+// A table cell: no line breaks, '|' escaped.
+std::string md_cell(std::string s) {
+  std::string o;
+  for (char c : s) o += c == '\n' ? std::string(" ") : c == '|' ? std::string("\\|") : std::string(1, c);
+  return o;
+}
+int print_markdown(const nlohmann::json& out) {
+  fmt::print("# Scenarios\n\n"
+             "Generated from the scenario registry by `threadlab list --markdown > docs/scenarios.md`; "
+             "tests/test_scenarios_doc.py fails when this file is stale. `threadlab run` runs every scenario "
+             "not tagged `selftest` or `broken`; `threadlab selftest` injects each defect in *Catches* and expects "
+             "the verdict named beside it (docs/report-schema.md).\n\n");
+  fmt::print("| Scenario | Tags | Guards against | Needs | Catches |\n|---|---|---|---|---|\n");
+  for (auto& s : out["scenarios"]) {
+    std::string tags, catches;
+    for (auto& t : s["tags"]) tags += (tags.empty() ? "" : ", ") + t.get<std::string>();
+    for (auto& c : s["catches"]) {
+      catches += fmt::format("{}`{}` → {}", catches.empty() ? "" : "<br>", c["defect"].get<std::string>(),
+                             c["verdict"].get<std::string>());
+      if (!c["only_adapter"].is_null()) catches += fmt::format(" (only {})", c["only_adapter"].get<std::string>());
+    }
+    std::string needs = s["caps"].get<std::string>();
+    fmt::print("| `{}` | {} | {} | {} | {} |\n", s["name"].get<std::string>(), md_cell(tags),
+               md_cell(s["description"].get<std::string>()), needs.empty() ? "—" : md_cell(needs),
+               catches.empty() ? "—" : catches);
+  }
+  return 0;
+}
+}  // namespace
+
+int verb_list(bool json, bool markdown) {
   nlohmann::json out = {{"scenarios", nlohmann::json::array()}, {"adapters", nlohmann::json::array()}};
   for (auto* s : all_scenarios()) {
     nlohmann::json catches = nlohmann::json::array();
@@ -42,6 +75,7 @@ int verb_list(bool json) {
                                {"caps", cap_names(a->caps)},
                                {"source", adapter_origin(a)},
                                {"problem", adapter_problem(a)}});
+  if (markdown) return print_markdown(out);
   if (json) {
     fmt::print("{}\n", out.dump(2));
     return 0;

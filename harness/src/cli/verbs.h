@@ -91,13 +91,27 @@ struct FuzzOptions {
   ReportPaths reports;
 };
 
-int verb_list(bool json);
+int verb_list(bool json, bool markdown = false);
 int verb_decode(const CodecOptions& o);
 int verb_encode(const CodecOptions& o);
+// selftest: the clean runtime through the clean catalogue (repeat times per
+// adapter), every live injected defect through the scenarios that declare
+// they catch it, and the selftest-tagged scenarios with their own verdicts.
+struct SelftestOptions {
+  std::vector<std::string> names;     // scenarios (default: all)
+  std::vector<std::string> defects;   // --defect filter (default: every live one)
+  std::vector<std::string> adapters;  // empty: reference and reference-hybrid
+  int repeat = 3;
+  int jobs = 1;
+  std::optional<uint64_t> seed;
+  std::string json, html;
+};
+
 int verb_replay(const ReplayOptions& o);
 // `__exec --adapter A FILE`: one program run in this process (replay's child).
 int exec_program_main(const std::string& adapter, const std::string& file);
 int verb_minimize(const MinimizeOptions& o);
+int verb_selftest(const SelftestOptions& o);
 int verb_repro(const ReproOptions& o);
 int verb_fuzz(const FuzzOptions& o);
 int verb_image_check(const ImageOptions& o);

@@ -124,6 +124,7 @@ std::vector<nlohmann::json> run_jobs(const std::vector<Job>& jobs, int parallel,
       SpawnSpec spec;
       spec.argv = child_argv(j);
       spec.env_extra.push_back(child_glibc_tunables(std::getenv("GLIBC_TUNABLES")));
+      spec.env_extra.insert(spec.env_extra.end(), j.env.begin(), j.env.end());
       spec.result_channel = true;
       std::string err;
       if (!proc_spawn(spec, &a.proc, &err)) {

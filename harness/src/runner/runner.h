@@ -31,6 +31,7 @@ struct Job {
   int cycles = -1, warmup = -1, threads = -1, iterations = -1;
   double stall_s = 0;       // heartbeat pause that is a hang (0: the timeout)
   std::string skip_reason;  // non-empty: not run, reported `skip`
+  std::vector<std::string> env;  // NAME=VALUE for the child, replacing the parent's NAME
 };
 
 constexpr double kHardGraceS = 4.0;
