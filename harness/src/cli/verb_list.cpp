@@ -36,7 +36,8 @@ int print_markdown(const nlohmann::json& out) {
                              c["verdict"].get<std::string>());
       if (!c["only_adapter"].is_null()) catches += fmt::format(" (only {})", c["only_adapter"].get<std::string>());
     }
-    std::string needs = s["caps"].get<std::string>();
+    std::string needs;
+    for (char c : s["caps"].get<std::string>()) needs += c == ',' ? std::string(", ") : std::string(1, c);
     fmt::print("| `{}` | {} | {} | {} | {} |\n", s["name"].get<std::string>(), md_cell(tags),
                md_cell(s["description"].get<std::string>()), needs.empty() ? "—" : md_cell(needs),
                catches.empty() ? "—" : catches);
@@ -59,6 +60,7 @@ int verb_list(bool json, bool markdown) {
     out["scenarios"].push_back({{"name", s->name},
                                 {"tags", s->tags},
                                 {"caps", cap_names(s->caps)},
+                                {"optional_caps", cap_names(s->optional_caps)},
                                 {"description", s->description},
                                 {"expected", verdict_name(s->expected)},
                                 {"timeout_s", s->timeout_s},
@@ -85,9 +87,11 @@ int verb_list(bool json, bool markdown) {
     std::string tags;
     for (auto& t : s["tags"]) tags += (tags.empty() ? "" : ",") + t.get<std::string>();
     // A scenario that needs no capability beyond the basics prints no `needs:`.
-    const std::string needs = s["caps"].get<std::string>();
-    fmt::print("  {}\n    tags: {}\n{}    expects: {}  (threads {}, iterations {}, cycles {}, timeout {}s)\n",
+    // Capabilities used for extra checks only when the adapter has them.
+    const std::string needs = s["caps"].get<std::string>(), uses = s["optional_caps"].get<std::string>();
+    fmt::print("  {}\n    tags: {}\n{}{}    expects: {}  (threads {}, iterations {}, cycles {}, timeout {}s)\n",
                s["name"].get<std::string>(), tags, needs.empty() ? "" : "    needs: " + needs + "\n",
+               uses.empty() ? "" : "    uses if present: " + uses + "\n",
                s["expected"].get<std::string>(), s["params"]["threads"].get<int>(),
                s["params"]["iterations"].get<int>(), s["params"]["cycles"].get<int>(), s["timeout_s"].get<int>());
     fmt::print("    {}\n\n", s["description"].get<std::string>());
