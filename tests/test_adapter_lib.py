@@ -13,12 +13,30 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, binary
 
 SOURCE = ROOT / "tests" / "programs" / "adapter_lib" / "minimal.c"
-# foreign-exit-without-callback needs no capability; spawn-exit-churn needs
-# value_stack, which the minimal adapter lacks.
-RUNS = ["foreign-exit-without-callback", "spawn-exit-churn"]
+CAPS = {"spawn"}  # the minimal adapter's
+NOTHING_NEEDED = "foreign-exit-without-callback"  # a scenario needing no capability, for the refusal tests
+
+
+def pick_scenarios(lab_bin, caps):
+    """(scenarios the caps cover, one that needs more), from `threadlab list`:
+    the run ones (not selftest or broken); at most two of the first kind."""
+    listed = json.loads(subprocess.run([lab_bin, "list", "--json"], capture_output=True, text=True,
+                                       check=True).stdout)["scenarios"]
+    usable = [s for s in listed if not {"selftest", "broken"} & set(s["tags"])]
+    need = lambda s: set(filter(None, s["caps"].split(",")))  # noqa: E731
+    covered = [s["name"] for s in usable if need(s) <= caps]
+    beyond = [s for s in usable if not need(s) <= caps]
+    assert covered and beyond, listed
+    return covered[:2], beyond[0]["name"], sorted(need(beyond[0]) - caps)
+
+
+@pytest.fixture(scope="session")
+def runs():
+    """(names that pass on the minimal adapter, a name it skips, the caps it lacks for it)."""
+    return pick_scenarios(binary(), CAPS)
 
 
 @pytest.fixture(scope="session")
@@ -53,23 +71,27 @@ def assert_refused(proc, *words):
         assert w in lines[0], proc.stderr
 
 
-def test_a_loaded_adapter_runs_and_skips_what_it_cannot_do(lab, module):
+def test_a_loaded_adapter_runs_and_skips_what_it_cannot_do(lab, module, runs):
+    passing, skipped_name, lacking = runs
     lib = module("threadlab-adapter-minimal.so")
-    proc, report = lab.run_json("run", "--adapter-lib", lib, *RUNS)
+    proc, report = lab.run_json("run", "--adapter-lib", lib, *passing, skipped_name)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     verdicts = {r["scenario"]: r for r in report["runs"]}
-    assert set(verdicts) == set(RUNS)
+    assert set(verdicts) == {*passing, skipped_name}
     assert {r["adapter"] for r in report["runs"]} == {"minimal"}  # not the reference default
-    assert verdicts["foreign-exit-without-callback"]["verdict"] == "pass", verdicts
-    skipped = verdicts["spawn-exit-churn"]
+    for name in passing:
+        assert verdicts[name]["verdict"] == "pass", verdicts[name]
+    skipped = verdicts[skipped_name]
     assert skipped["verdict"] == "skip"
-    assert skipped["reason"] == "adapter 'minimal' lacks capability value_stack"
+    assert skipped["reason"].startswith("adapter 'minimal' lacks capability "), skipped
+    for cap in lacking:
+        assert cap in skipped["reason"]
 
 
 def test_adapter_names_a_loaded_adapter_next_to_a_built_in_one(lab, module):
     lib = module("threadlab-adapter-minimal.so")
     proc, report = lab.run_json("run", "--adapter-lib", lib, "--adapter", "minimal", "--adapter", "pthread",
-                                RUNS[0])
+                                NOTHING_NEEDED)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sorted(r["adapter"] for r in report["runs"]) == ["minimal", "pthread"]
 
@@ -118,26 +140,26 @@ def test_replay_children_load_the_library_too(lab, module, tmp_path):
 def test_a_broken_library_is_refused_naming_it(lab, module, tmp_path, defines, words):
     lib = module("threadlab-adapter-broken.so", *defines)
     out = tmp_path / "never.json"
-    proc = lab("run", "--adapter-lib", lib, "--json", str(out), RUNS[0])
+    proc = lab("run", "--adapter-lib", lib, "--json", str(out), NOTHING_NEEDED)
     assert_refused(proc, f"'{lib}'", *words)
     assert not out.exists()
 
 
 def test_a_missing_or_unloadable_file_is_refused(lab, tmp_path):
     missing = tmp_path / "nope.so"
-    assert_refused(lab("run", "--adapter-lib", str(missing), RUNS[0]), f"'{missing}'", "No such file or directory")
+    assert_refused(lab("run", "--adapter-lib", str(missing), NOTHING_NEEDED), f"'{missing}'", "No such file or directory")
     junk = tmp_path / "junk.so"
     junk.write_text("not a shared library\n")
-    assert_refused(lab("leaks", "--adapter-lib", str(junk), RUNS[0]), f"'{junk}'", "cannot load it:")
+    assert_refused(lab("leaks", "--adapter-lib", str(junk), NOTHING_NEEDED), f"'{junk}'", "cannot load it:")
 
 
 def test_a_name_taken_by_another_library_is_refused(lab, module):
     first = module("threadlab-adapter-minimal.so")
     second = module("threadlab-adapter-minimal.so", "-DANOTHER_FILE")  # another file, same name
-    proc = lab("run", "--adapter-lib", first, "--adapter-lib", second, RUNS[0])
+    proc = lab("run", "--adapter-lib", first, "--adapter-lib", second, NOTHING_NEEDED)
     assert_refused(proc, f"'{second}'", f"adapter name 'minimal' is taken by {first}")
     # The same file twice is one adapter.
-    proc, report = lab.run_json("run", "--adapter-lib", first, "--adapter-lib", first, RUNS[0])
+    proc, report = lab.run_json("run", "--adapter-lib", first, "--adapter-lib", first, NOTHING_NEEDED)
     assert proc.returncode == 0, proc.stderr
     assert [r["adapter"] for r in report["runs"]] == ["minimal"]
 
@@ -145,43 +167,44 @@ def test_a_name_taken_by_another_library_is_refused(lab, module):
 def test_several_libraries_and_a_one_adapter_verb_need_adapter(lab, module):
     a = module("threadlab-adapter-minimal.so")
     b = module("threadlab-adapter-other.so", '-DADAPTER_NAME="other"')
-    assert_refused(lab("leaks", "--adapter-lib", a, "--adapter-lib", b, RUNS[0]),
+    assert_refused(lab("leaks", "--adapter-lib", a, "--adapter-lib", b, NOTHING_NEEDED),
                    "--adapter-lib loaded adapters 'minimal', 'other'; name the one to use with --adapter")
     # run takes them all.
-    proc, report = lab.run_json("run", "--adapter-lib", a, "--adapter-lib", b, RUNS[0])
+    proc, report = lab.run_json("run", "--adapter-lib", a, "--adapter-lib", b, NOTHING_NEEDED)
     assert proc.returncode == 0, proc.stderr
     assert sorted(r["adapter"] for r in report["runs"]) == ["minimal", "other"]
 
 
-def test_adapter_name_is_found_on_threadlab_adapter_path(lab, module):
+def test_adapter_name_is_found_on_threadlab_adapter_path(lab, module, runs):
+    passing, skipped_name, _ = runs
     lib = module("threadlab-adapter-minimal.so")
     lab.env["THREADLAB_ADAPTER_PATH"] = "/nonexistent:" + str(pathlib.Path(lib).parent)
-    proc, report = lab.run_json("run", "--adapter", "minimal", *RUNS)
+    proc, report = lab.run_json("run", "--adapter", "minimal", passing[0], skipped_name)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert {r["adapter"] for r in report["runs"]} == {"minimal"}
-    assert {r["verdict"] for r in report["runs"]} == {"pass", "skip"}
+    assert sorted(r["verdict"] for r in report["runs"]) == ["pass", "skip"]
 
 
 def test_a_module_whose_table_has_another_name_is_refused(lab, module):
     lib = module("threadlab-adapter-minimal.so", '-DADAPTER_NAME="other"')
     lab.env["THREADLAB_ADAPTER_PATH"] = str(pathlib.Path(lib).parent)
-    assert_refused(lab("run", "--adapter", "minimal", RUNS[0]), "carries adapter 'other', not 'minimal'")
+    assert_refused(lab("run", "--adapter", "minimal", NOTHING_NEEDED), "carries adapter 'other', not 'minimal'")
 
 
 def test_an_unknown_adapter_names_where_it_was_looked_for(lab, tmp_path):
     lab.env["THREADLAB_ADAPTER_PATH"] = str(tmp_path)
-    assert_refused(lab("run", "--adapter", "nosuch", RUNS[0]), "unknown adapter 'nosuch'",
+    assert_refused(lab("run", "--adapter", "nosuch", NOTHING_NEEDED), "unknown adapter 'nosuch'",
                    "threadlab-adapter-nosuch.so", str(tmp_path))
 
 
 def test_threadlab_adapter_lib_is_loaded_and_its_refusals_named(lab, module):
     lib = module("threadlab-adapter-minimal.so")
     lab.env["THREADLAB_ADAPTER_LIB"] = lib
-    proc, report = lab.run_json("run", "--adapter", "minimal", RUNS[0])
+    proc, report = lab.run_json("run", "--adapter", "minimal", NOTHING_NEEDED)
     assert proc.returncode == 0, proc.stderr
     assert report["runs"][0]["adapter"] == "minimal"
     # Without --adapter-lib on the command line the default stays reference.
-    proc, report = lab.run_json("run", RUNS[0])
+    proc, report = lab.run_json("run", NOTHING_NEEDED)
     assert {r["adapter"] for r in report["runs"]} == {"reference", "reference-hybrid"}
     lab.env["THREADLAB_ADAPTER_LIB"] = module("threadlab-adapter-broken.so", "-DNULL_ENTRY")
     assert_refused(lab("list"), "THREADLAB_ADAPTER_LIB:", "returned NULL")
