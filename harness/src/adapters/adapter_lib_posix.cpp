@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 
 #include "adapters/builtin.h"
+#include "runner/process.h"
 
 #ifndef TL_INSTALL_LIBDIR
 #define TL_INSTALL_LIBDIR "lib"
@@ -125,7 +126,9 @@ std::string load_env_adapter_libs() {
 
 std::vector<std::string> adapter_module_dirs() {
   std::vector<std::string> dirs = split_colons(std::getenv("THREADLAB_ADAPTER_PATH"));
-  if (const std::string exe = executable_dir(); !exe.empty()) {
+  const std::string self = self_exe();
+  const size_t slash = self.rfind('/');
+  if (const std::string exe = slash == std::string::npos ? "" : self.substr(0, slash); !exe.empty()) {
     const std::string libdir = TL_INSTALL_LIBDIR;
     dirs.push_back(exe + "/../lib/threadlab/adapters");
     if (libdir != "lib")

@@ -49,7 +49,4 @@ std::string load_adapter_module(const std::string& name, bool* found);
 // THREADLAB_ADAPTER_PATH's directories, then <exe dir>/../lib/threadlab/adapters
 // and <exe dir>/../LIBDIR/threadlab/adapters.
 std::vector<std::string> adapter_module_dirs();
-// Directory of the running executable, "" if unknown (adapter_lib_linux.cpp,
-// adapter_lib_darwin.cpp).
-std::string executable_dir();
 }  // namespace threadlab

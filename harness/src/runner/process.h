@@ -67,7 +67,8 @@ void runner_signal_drain();
 // Processes in group `pgid` other than `except` (platform file).
 int count_group_members(pid_t pgid, pid_t except);
 
-// Full path of this executable.
+// Full path of this executable, resolved ("threadlab" if unknown; platform
+// files: /proc/self/exe on Linux, _NSGetExecutablePath on Apple).
 std::string self_exe();
 // Signal name ("SIGSEGV"), or "signal N".
 std::string signal_name(int sig);

@@ -1,13 +1,29 @@
-// process_darwin.cpp — process-group membership via libproc (Apple).
+// process_darwin.cpp — process-group membership via libproc, and this
+// executable's path via _NSGetExecutablePath, resolved (Apple).
 // Invariant: reads only; a process that vanishes mid-scan is skipped.
 #include <pthread.h>
 #include <libproc.h>
+#include <mach-o/dyld.h>
+
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include <vector>
 
 #include "runner/process.h"
 
 namespace threadlab {
+
+std::string self_exe() {
+  uint32_t size = 0;
+  _NSGetExecutablePath(nullptr, &size);  // asks for the size
+  std::vector<char> buf(size + 1);
+  char resolved[PATH_MAX];
+  if (_NSGetExecutablePath(buf.data(), &size) != 0 || !realpath(buf.data(), resolved)) return "threadlab";
+  return resolved;
+}
 
 int count_group_members(pid_t pgid, pid_t except) {
   int bytes = proc_listpids(PROC_PGRP_ONLY, static_cast<uint32_t>(pgid), nullptr, 0);

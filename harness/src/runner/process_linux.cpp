@@ -1,9 +1,11 @@
-// process_linux.cpp — process-group membership from /proc (Linux).
+// process_linux.cpp — process-group membership and this executable's path,
+// from /proc (Linux).
 // Invariant: reads only; a process that vanishes mid-scan is skipped.
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <dirent.h>
 
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -11,6 +13,12 @@
 #include "runner/process.h"
 
 namespace threadlab {
+
+std::string self_exe() {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("threadlab");
+}
 
 int count_group_members(pid_t pgid, pid_t except) {
   int n = 0;

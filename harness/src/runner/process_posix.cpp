@@ -233,12 +233,6 @@ void runner_signal_drain() {
   }
 }
 
-std::string self_exe() {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("threadlab");
-}
-
 std::string signal_name(int sig) {
   // Portable names for the signals a scenario dies of (no sigabbrev_np off glibc).
   static const struct {
