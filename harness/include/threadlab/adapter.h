@@ -390,9 +390,13 @@ typedef const tl_adapter *(*tl_adapter_entry_fn)(void);
 #define TL_ADAPTER_EXPORT
 #endif
 
-/* ---- the harness's own entry point, for third-party adapters --------- */
+/* ---- the harness's own entry point --------------------------------- */
 /* Run the threadlab CLI with the built-in adapters plus `extra` (n of them).
- * Returns the process exit code (0 all good, 1 findings, 2 usage error). */
+ * Returns the process exit code (0 all good, 1 findings, 2 usage error).
+ * The installed package does not offer it for linking (the harness library
+ * would bring the reference runtime into a third party's link): a runtime
+ * author builds a loadable module instead (TL_ADAPTER_ENTRY_SYMBOL above,
+ * `threadlab --adapter-lib`, docs/writing-an-adapter.md). */
 int threadlab_main(int argc, char **argv, const tl_adapter *const *extra, size_t n);
 
 #ifdef __cplusplus
