@@ -31,6 +31,10 @@ constexpr Params one_cycle(int threads) {
   return {.threads = threads, .iterations = 1, .cycles = 1, .warmup = 0};
 }
 
+// True when the adapter offers `cap`: a scenario makes the checks that need
+// one of its optional_caps only when this says so.
+inline bool has_cap(const Context& ctx, uint64_t cap) { return (ctx.rt->caps & cap) != 0; }
+
 // Run fn(i) on n foreign threads; join them all before returning.
 void run_foreign(int n, const std::function<void(int)>& fn);
 

@@ -11,6 +11,11 @@
 // holds its pattern; an object that reads as the runtime's poison byte was
 // freed while live (`invariant`), any other change is `scribble`. A stop
 // that times out is `deadlock` with the runtime's diagnosis.
+// Optional: with value_stack each callback also holds an object only on its
+// value stack, and the register holder's object is rooted there until the
+// holder has it (without: a without-GC scope covers that handoff); with
+// regions each callback polls a safepoint while it holds its objects
+// (without: it yields, and a collection stops it wherever it is).
 #include <sched.h>
 
 #include <atomic>
@@ -32,19 +37,23 @@ struct RegisterHolder {
 
 void cycle(Context& ctx) {
   const int n = ctx.params.threads;
+  const bool values = scn::has_cap(ctx, TL_CAP_VALUE_STACK), regions = scn::has_cap(ctx, TL_CAP_REGIONS);
   std::atomic<bool> done{false};
   auto* crowd = scn::Crowd::start(ctx, {scn::Kind::Alloc}, std::max(1, n / 2));
   RegisterHolder holder;
   tl_adapter_thread_id holder_id = 0;
   uint64_t* held = nullptr;
+  bool scoped = false;  // the handoff is inside a without-GC scope (no value stack)
   if (scn::register_hold_supported()) {
-    held = static_cast<uint64_t*>(ctx.rt->alloc(scn::kObjectWords * 8));
+    if (!values) scoped = ctx.call.as("the register handoff").without_gc_begin();
+    held = (values || scoped) ? static_cast<uint64_t*>(ctx.rt->alloc(scn::kObjectWords * 8)) : nullptr;
     if (held) {
       scn::fill_object(held, 0x4e6);
       holder.encoded = reinterpret_cast<uintptr_t>(held) ^ scn::kRegisterKey;
-      // Rooted on the value stack until the holder has it in its register
-      // (allocating threads may trigger a collection at any time).
-      ctx.rt->value_push(reinterpret_cast<uintptr_t>(held));
+      // Rooted on the value stack (or kept alive by the without-GC scope)
+      // until the holder has it in its register (allocating threads may
+      // trigger a collection at any time).
+      if (values) ctx.rt->value_push(reinterpret_cast<uintptr_t>(held));
       held = nullptr;
       auto body = +[](void* p) {
         auto* h = static_cast<RegisterHolder*>(p);
@@ -54,7 +63,8 @@ void cycle(Context& ctx) {
     }
   }
   while (holder_id && holder.phase.load() != 1) sched_yield();
-  if (holder.encoded) {
+  if (scoped) ctx.call.as("the register handoff").without_gc_end();
+  if (holder.encoded && values) {
     // Drop the value-stack root into memory the collector does not scan, so
     // no copy of the plain pointer is left on this thread's stacks.
     auto* sink = new uintptr_t(0);
@@ -88,16 +98,22 @@ void cycle(Context& ctx) {
       const bool entered = scn::in_callback(ctx, [&] {
         const uint64_t tag = (static_cast<uint64_t>(i + 1) << 32) | ++k;
         auto* a = static_cast<uint64_t*>(ctx.rt->alloc(scn::kObjectWords * 8));  // on this native stack
-        auto* b = static_cast<uint64_t*>(ctx.rt->alloc(scn::kObjectWords * 8));  // on the value stack
-        if (!a || !b) return;
+        auto* b = values ? static_cast<uint64_t*>(ctx.rt->alloc(scn::kObjectWords * 8)) : nullptr;  // value stack
+        if (!a || (values && !b)) return;
         scn::fill_object(a, tag);
-        scn::fill_object(b, tag + 1);
-        ctx.rt->value_push(reinterpret_cast<uintptr_t>(b));
-        b = nullptr;
-        ctx.rt->safepoint();  // a collection may run here
+        if (values) {
+          scn::fill_object(b, tag + 1);
+          ctx.rt->value_push(reinterpret_cast<uintptr_t>(b));
+          b = nullptr;
+        }
+        if (regions)
+          ctx.rt->safepoint();  // a collection may run here
+        else
+          sched_yield();  // a collection stops this thread wherever it is
+        scn::check_object(ctx, a, tag, "on a callback's native stack");
+        if (!values) return;
         uintptr_t w = 0;
         ctx.rt->value_pop(&w);
-        scn::check_object(ctx, a, tag, "on a callback's native stack");
         scn::check_object(ctx, reinterpret_cast<uint64_t*>(w), tag + 1, "on a callback's value stack");
       });
       if (!entered) return;
@@ -114,12 +130,14 @@ void cycle(Context& ctx) {
 const RegisterScenario registered{{
     .name = "gc-callback-storm",
     .tags = {"gc", "suspend", "callback"},
-    .caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COLLECT | TL_CAP_HEAP | TL_CAP_VALUE_STACK | TL_CAP_REGIONS,
+    .caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COLLECT | TL_CAP_HEAP,
+    .optional_caps = TL_CAP_VALUE_STACK | TL_CAP_REGIONS,
     .description = "A collector thread collects over and over while foreign threads call back, allocate and check "
         "objects held on their native and value stacks, managed threads allocate in a tight loop, and one managed "
         "thread holds an object only in a register. Guards against live objects freed by the collector (roots "
         "missed on stacks or in a stopped thread's saved registers: invariant) and threads stopped inside the "
-        "allocator's no-interrupt window (the collection never completes: deadlock).",
+        "allocator's no-interrupt window (the collection never completes: deadlock). Objects on value stacks "
+        "need value_stack, the callbacks' safepoint polls need regions; without them the rest is checked.",
     .defaults = {.iterations = 30, .cycles = 5, .warmup = 1},
     .cycle = cycle,
     // 5 cycles, not 2: a stop must land inside an allocation's window, and on

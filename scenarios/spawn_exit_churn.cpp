@@ -4,8 +4,9 @@
 // Guards against: records, stacks or kernel handles not released at thread
 // exit (leaks), thread ids reused, and corruption of a fresh thread's stacks
 // by a dying one reusing the same slot (scribble).
-// Checks: tagged value-stack words per thread; ids of a wave all above every
-// id of the previous wave (ids are never reused); leak counters per cycle.
+// Checks: ids of a wave all above every id of the previous wave (ids are
+// never reused); leak counters per cycle; tagged value-stack words per
+// thread when the adapter offers value_stack (optional).
 #include <algorithm>
 #include <atomic>
 
@@ -20,6 +21,7 @@ std::atomic<uint64_t> g_prev_max{0};
 
 void cycle(Context& ctx) {
   const int n = ctx.params.threads, m = ctx.params.iterations;
+  const bool tagged = scn::has_cap(ctx, TL_CAP_VALUE_STACK);
   std::atomic<uint64_t> lo{UINT64_MAX}, hi{0};
   auto note_id = [&](uint64_t id) {
     uint64_t v = lo.load();
@@ -33,12 +35,12 @@ void cycle(Context& ctx) {
     note_id(ctx.rt->self());
     ctx.progress();
     const uint64_t tag = 0x100 + static_cast<uint64_t>(i);
-    for (int k = 0; k < m / 10 + 1 && !ctx.has_findings(); ++k)
+    for (int k = 0; tagged && k < m / 10 + 1 && !ctx.has_findings(); ++k)
       if (scn::tagged_push(ctx, tag, 8)) scn::tagged_pop_check(ctx, tag, 8, "churn thread");
     if (i % 2 == 0)  // a nested spawn from a non-initial thread
       scn::run_managed(ctx, 1, "churn-child", [&](int) {
         note_id(ctx.rt->self());
-        if (scn::tagged_push(ctx, tag + 0x1000, 4)) scn::tagged_pop_check(ctx, tag + 0x1000, 4, "nested thread");
+        if (tagged && scn::tagged_push(ctx, tag + 0x1000, 4)) scn::tagged_pop_check(ctx, tag + 0x1000, 4, "nested thread");
       });
   });
   if (lo.load() != UINT64_MAX && lo.load() <= g_prev_max.load())
@@ -52,10 +54,12 @@ void cycle(Context& ctx) {
 const RegisterScenario registered{{
     .name = "spawn-exit-churn",
     .tags = {"threads", "lifecycle", "leak"},
-    .caps = TL_CAP_SPAWN | TL_CAP_VALUE_STACK,
+    .caps = TL_CAP_SPAWN,
+    .optional_caps = TL_CAP_VALUE_STACK,
     .description = "Waves of managed threads are spawned and joined, half of them spawning a child of their own, "
-        "each using its value stack. Guards against records, stacks or per-thread kernel handles that outlive their "
-        "thread (leaks), reused thread ids, and a new thread's stacks scribbled by a dying one.",
+        "each using its value stack when the adapter has one. Guards against records, stacks or per-thread kernel "
+        "handles that outlive their thread (leaks), reused thread ids, and (with value_stack: tagged words) a new "
+        "thread's stacks scribbled by a dying one.",
     .defaults = {.threads = 8},
     .cycle = cycle,
 }};

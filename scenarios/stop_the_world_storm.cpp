@@ -21,10 +21,16 @@
 // a managed step while stopped; no thread was stopped inside a no-interrupt
 // window (`invariant`); after the last restart every thread moves
 // on. The driver allocates nothing while the world is stopped.
+// The members that poll safepoints, hold no-interrupt windows, block in a
+// syscall and go in and out of foreign code need regions (optional): without
+// it the crowd is the spinning, malloc, churning and adopting members, and
+// every check but the no-interrupt window's runs on them.
 #include <sched.h>
 
 #include <algorithm>
+#include <vector>
 
+#include "common.h"
 #include "crowd.h"
 #include "scenario_os.h"
 #include "world.h"
@@ -72,8 +78,11 @@ bool checked_stop(Context& ctx, scn::Crowd& crowd, int round, bool observed, std
 void cycle(Context& ctx) {
   using scn::Kind;
   scn::share_one_malloc_lock();
-  const std::vector<Kind> kinds = {Kind::Spin,    Kind::Poll,  Kind::Malloc,   Kind::Window,
-                                   Kind::Blocked, Kind::Foreign, Kind::Churn, Kind::Adopting};
+  const std::vector<Kind> kinds =
+      scn::has_cap(ctx, TL_CAP_REGIONS)
+          ? std::vector<Kind>{Kind::Spin,    Kind::Poll,    Kind::Malloc, Kind::Window,
+                              Kind::Blocked, Kind::Foreign, Kind::Churn,  Kind::Adopting}
+          : std::vector<Kind>{Kind::Spin, Kind::Malloc, Kind::Churn, Kind::Adopting};
   // --threads is the crowd's size: spread over the kinds (at least one of
   // each), not that many of every kind.
   const int n_kinds = static_cast<int>(kinds.size());
@@ -102,14 +111,16 @@ void cycle(Context& ctx) {
 const RegisterScenario registered{{
     .name = "stop-the-world-storm",
     .tags = {"suspend", "stw"},
-    .caps = TL_CAP_SPAWN | TL_CAP_SUSPEND | TL_CAP_REGIONS | TL_CAP_FOREIGN_CALLBACK,
+    .caps = TL_CAP_SPAWN | TL_CAP_SUSPEND | TL_CAP_FOREIGN_CALLBACK,
+    .optional_caps = TL_CAP_REGIONS,
     .description = "Stops and restarts the world over and over while threads spin in managed code (with and without "
         "safepoint polls), sit in malloc, hold no-interrupt windows, block in a syscall, go in and out of foreign "
         "code, are created and exit, and are adopted and exit. Guards against lost resumes and suspend signals lost "
         "or sent to exiting threads (the stop never completes: deadlock with the runtime's diagnosis), threads that "
         "run managed code while the world is stopped or are stopped inside a no-interrupt window (invariant), and a "
         "stopper that frees or allocates while the world is stopped (every thread shares one malloc lock: "
-        "deadlock).",
+        "deadlock). The polling, window, blocked and foreign threads need regions; without it the others run and "
+        "every check but the no-interrupt window's is made.",
     .defaults = {.threads = 2, .iterations = 10, .cycles = 5, .warmup = 1},
     .cycle = cycle,
     .catches = {{.defect = "resume_without_generation", .verdict = Verdict::Deadlock},

@@ -74,7 +74,7 @@ void cycle(Context& ctx) {
 const RegisterScenario registered{{
     .name = "without-gc-deferral",
     .tags = {"gc"},
-    .caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COLLECT | TL_CAP_HEAP | TL_CAP_REGIONS,
+    .caps = TL_CAP_SPAWN | TL_CAP_FOREIGN_CALLBACK | TL_CAP_COLLECT | TL_CAP_HEAP,
     .description = "A collection requested from another thread while a without-GC scope is open must be deferred "
         "and run exactly once when the outermost scope ends. Guards against deferred collections that are dropped "
         "or run twice (invariant).",

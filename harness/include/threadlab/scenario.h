@@ -16,7 +16,10 @@
 //
 // Invariants:
 //   - A scenario declares every capability it uses in `caps`; the harness
-//     skips it (with the reason) on an adapter that lacks one.
+//     skips it (with the reason) on an adapter that lacks one. A capability
+//     used only for extra checks goes in `optional_caps` instead: the
+//     scenario tests rt->caps at run time and makes those checks only when
+//     the adapter offers it (its description says which).
 //   - Findings go through ctx.finding(); the first cycle that reports one is
 //     the last cycle run. Findings are thread-safe to report.
 //   - `cycle` returns with every thread it started joined, so the process is
@@ -159,6 +162,7 @@ struct Scenario {
   const char* name;
   std::vector<std::string> tags;
   uint64_t caps = 0;                   // TL_CAP_* the scenario needs
+  uint64_t optional_caps = 0;          // TL_CAP_* it uses for extra checks when present
   const char* description;             // one paragraph: the bug class it guards against
   Params defaults = {};
   Verdict expected = Verdict::Pass;    // on the reference runtime without injection
