@@ -111,3 +111,19 @@ def test_usage_errors_exit_2_before_any_run(lab, args, needle):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stderr.startswith("threadlab: ") and needle in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+def test_a_defect_no_scenario_catches_is_undetected(lab):
+    # Parsed from the table THREADLAB_INJECT reads; skipped once every live
+    # defect has a catching scenario.
+    live = re.findall(r"^X\((\w+), live,", (ROOT / "runtime" / "src" / "inject_points.def").read_text(), re.M)
+    caught = {c["defect"] for s in _catalogue() for c in s["catches"]}
+    orphans = sorted(set(live) - caught)
+    if not orphans:
+        pytest.skip("every live defect has a scenario that catches it")
+    proc, doc = lab.run_json("selftest", "--defect", orphans[0], "--repeat", "1")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "no scenario catches it" in proc.stdout
+    assert SUMMARY.search(proc.stdout).groups()[:2] == ("0", "1"), proc.stdout
+    assert doc["selftest"]["defects"][0]["status"] == "no scenario catches it"
+    assert doc["selftest"]["summary"]["missed"] == [orphans[0]]

@@ -16,7 +16,7 @@ namespace threadlab {
 
 namespace {
 // A table cell: no line breaks, '|' escaped.
-std::string md_cell(std::string s) {
+std::string md_cell(const std::string& s) {
   std::string o;
   for (char c : s) o += c == '\n' ? std::string(" ") : c == '|' ? std::string("\\|") : std::string(1, c);
   return o;

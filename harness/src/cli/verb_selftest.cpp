@@ -31,6 +31,7 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <threadlab/scenario.h>
@@ -276,12 +277,19 @@ int verb_selftest(const SelftestOptions& o) {
                                             {"seed", run["seed"]}, {"verdict", run["verdict"]},
                                             {"reason", run["reason"]}, {"replay", m.replay}});
     } else if (m.part == "harness") {
-      harness.push_back({{"scenario", run["scenario"]}, {"adapter", run["adapter"]}, {"expected", m.expects},
+      harness.push_back({{"scenario", run["scenario"]}, {"adapter", run["adapter"]}, {"seed", run["seed"]},
+                         {"expected", m.expects},
                          {"verdict", run["verdict"]}, {"outcome", outcome}, {"reason", run["reason"]}});
     } else {
       by_cell[{m.defect, run["scenario"].get<std::string>()}].push_back(&run);
     }
   }
+
+  auto by_name = [](const nlohmann::json& a, const nlohmann::json& b) {
+    return std::tie(a["scenario"], a["adapter"], a["seed"]) < std::tie(b["scenario"], b["adapter"], b["seed"]);
+  };
+  std::sort(harness.begin(), harness.end(), by_name);
+  std::sort(clean["false_positives"].begin(), clean["false_positives"].end(), by_name);
 
   int total = 0, detected = 0;
   std::vector<std::string> missed;

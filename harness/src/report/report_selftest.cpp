@@ -44,7 +44,7 @@ std::string cell(const std::string& text, size_t w, const std::string& status) {
 }
 // One adapter's share of a matrix cell in words.
 std::string adapter_text(const nlohmann::json& ac) {
-  const std::string st = ac.value("status", "");
+  std::string st = ac.value("status", "");
   if (st == "not applicable") return "n/a";
   if (st == "no injection") return "-";
   if (!ac.contains("verdicts") || ac["verdicts"].empty()) return st;
