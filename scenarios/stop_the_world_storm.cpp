@@ -84,8 +84,13 @@ void cycle(Context& ctx) {
                               Kind::Blocked, Kind::Foreign, Kind::Churn,  Kind::Adopting}
           : std::vector<Kind>{Kind::Spin, Kind::Malloc, Kind::Churn, Kind::Adopting};
   // --threads is the crowd's size: spread over the kinds (at least one of
-  // each), not that many of every kind.
-  const int n_kinds = static_cast<int>(kinds.size());
+  // each), not that many of every kind. The count per kind is the full
+  // crowd's (eight kinds) with or without regions: a crowd without the
+  // region members is smaller, not one with twice the adopting and churning
+  // members (which, with the malloc members holding the one arena lock,
+  // starve each other on a loaded two-core machine: bdwgc at --threads 64,
+  // sixteen of each, had not finished after three minutes).
+  constexpr int n_kinds = 8;
   auto* crowd = scn::Crowd::start(ctx, kinds, std::max(1, (ctx.params.threads + n_kinds - 1) / n_kinds));
   // `during` keeps the last observed stop's snapshot: the final check waits
   // for every member to move past it, and only an observed stop pokes the
