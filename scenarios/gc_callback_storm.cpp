@@ -39,7 +39,11 @@ void cycle(Context& ctx) {
   const int n = ctx.params.threads;
   const bool values = scn::has_cap(ctx, TL_CAP_VALUE_STACK), regions = scn::has_cap(ctx, TL_CAP_REGIONS);
   std::atomic<bool> done{false};
-  auto* crowd = scn::Crowd::start(ctx, {scn::Kind::Alloc}, std::max(1, n / 2));
+  // Without a value stack the allocating crowd starts after the register
+  // handoff: its without-GC scope would otherwise let the crowd grow the
+  // heap for as long as the holder takes to start.
+  auto start_crowd = [&] { return scn::Crowd::start(ctx, {scn::Kind::Alloc}, std::max(1, n / 2)); };
+  scn::Crowd* crowd = values ? start_crowd() : nullptr;
   RegisterHolder holder;
   tl_adapter_thread_id holder_id = 0;
   uint64_t* held = nullptr;
@@ -64,6 +68,7 @@ void cycle(Context& ctx) {
   }
   while (holder_id && holder.phase.load() != 1) sched_yield();
   if (scoped) ctx.call.as("the register handoff").without_gc_end();
+  if (!crowd) crowd = start_crowd();
   if (holder.encoded && values) {
     // Drop the value-stack root into memory the collector does not scan, so
     // no copy of the plain pointer is left on this thread's stacks.
