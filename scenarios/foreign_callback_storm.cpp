@@ -107,6 +107,8 @@ const RegisterScenario registered{{
         "tagged words (a word from another thread's tag is a shared stack).",
     .defaults = {.iterations = 100, .cycles = 12, .warmup = 3},
     .cycle = cycle,
+    .catches = {{.defect = "callback_borrows_initial_record", .verdict = Verdict::Scribble, .cycles = 1},
+                {.defect = "adopted_record_not_released", .verdict = Verdict::Leak, .cycles = 10}},
 }};
 
 }  // namespace threadlab

@@ -50,6 +50,7 @@ const RegisterScenario registered{{
         "each callback also checks tagged words on its value stack.",
     .defaults = {.iterations = 3},
     .cycle = cycle,
+    .catches = {{.defect = "adopted_record_not_released", .verdict = Verdict::Leak, .cycles = 10}},
 }};
 
 }  // namespace threadlab
