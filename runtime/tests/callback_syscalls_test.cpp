@@ -30,6 +30,12 @@
 
 namespace {
 
+#if defined(TL_UNDER_TSAN) || defined(TL_UNDER_ASAN)
+constexpr bool kUnderSanitizer = true;
+#else
+constexpr bool kUnderSanitizer = false;
+#endif
+
 #if defined(__x86_64__)
 constexpr unsigned kAuditArch = AUDIT_ARCH_X86_64;
 #elif defined(__aarch64__)
@@ -125,6 +131,12 @@ bool seccomp_available() {
 
 TEST(CallbackSyscallsDeathTest, SteadyStateCallbacksMakeNoSystemCall) {
   if (kAuditArch == 0) GTEST_SKIP() << "no seccomp architecture constant for this target";
+  // The sanitizers' runtimes intercept the calls and signals this test is
+  // made of: under TSan the child died of the trap's SIGSYS (signal 31)
+  // instead of counting it, and under ASan the probe found seccomp refused
+  // (neither diagnosed further). What the test measures is the runtime's
+  // own path, which the default build checks.
+  if (kUnderSanitizer) GTEST_SKIP() << "under a sanitizer its runtime's own system calls and signal handling interfere";
   if (!seccomp_available()) GTEST_SKIP() << "seccomp filters are refused here (qemu-user or a sandbox)";
   EXPECT_EXIT(run_child(), ::testing::ExitedWithCode(0), "");
 }
