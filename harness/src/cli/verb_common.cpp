@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "adapters/builtin.h"
 #include "cli/cli_support.h"
 #include "cli/verbs.h"
 
@@ -28,6 +29,19 @@ namespace threadlab {
 int usage_error(const std::string& message) {
   fmt::print(stderr, "threadlab: {}\n", message);
   return 2;
+}
+
+std::string resolve_adapters(const std::vector<std::string>& asked, std::vector<std::string>* names,
+                             std::vector<const tl_adapter*>* out) {
+  *names = asked.empty() ? std::vector<std::string>{"reference", "reference-hybrid"} : asked;
+  out->clear();
+  for (auto& name : *names) {
+    const tl_adapter* rt = find_adapter(name);
+    if (!rt) return fmt::format("unknown adapter '{}' (threadlab list shows them)", name);
+    if (auto p = adapter_problem(rt); !p.empty()) return fmt::format("adapter '{}' is unusable: {}", name, p);
+    out->push_back(rt);
+  }
+  return "";
 }
 
 int write_output(const std::string& path, const void* data, size_t n) {

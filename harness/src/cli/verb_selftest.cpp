@@ -117,15 +117,9 @@ std::string worst(const std::vector<std::string>& st) {
 }  // namespace
 
 int verb_selftest(const SelftestOptions& o) {
-  const std::vector<std::string> adapter_names =
-      o.adapters.empty() ? std::vector<std::string>{"reference", "reference-hybrid"} : o.adapters;
+  std::vector<std::string> adapter_names;
   std::vector<const tl_adapter*> adapters;
-  for (auto& name : adapter_names) {
-    const tl_adapter* rt = find_adapter(name);
-    if (!rt) return usage_error(fmt::format("unknown adapter '{}' (threadlab list shows them)", name));
-    if (auto p = adapter_problem(rt); !p.empty()) return usage_error(fmt::format("adapter '{}' is unusable: {}", name, p));
-    adapters.push_back(rt);
-  }
+  if (auto e = resolve_adapters(o.adapters, &adapter_names, &adapters); !e.empty()) return usage_error(e);
   std::vector<const Scenario*> named;
   for (auto& n : o.names) {
     const Scenario* s = find_scenario(n);

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <threadlab/adapter.h>
+
 #include "report/report.h"
 
 namespace threadlab {
@@ -121,6 +123,11 @@ int verb_exec(const ExecOptions& o);
 
 // Shared helpers (verb_common.cpp).
 int usage_error(const std::string& message);
+// The adapters a multi-adapter verb (run, selftest) drives: `asked`, or
+// reference and reference-hybrid when none were asked; *names receives the
+// names. "" when all are known and usable, else the usage error's message.
+std::string resolve_adapters(const std::vector<std::string>& asked, std::vector<std::string>* names,
+                             std::vector<const tl_adapter*>* out);
 // Writes n bytes to `path` ("-": standard output), atomically for a file
 // (a temporary beside it, fsync, rename); 0, or 2 with a message naming it.
 int write_output(const std::string& path, const void* data, size_t n);
